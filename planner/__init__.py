@@ -1,0 +1,3 @@
+"""planner: optimization-based procurement planner for AI compute."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The catalog: accelerators, providers and the offerings they sell (schema, loaders, validation)."""

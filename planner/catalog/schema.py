@@ -1,0 +1,145 @@
+"""Strict pydantic schema of a catalog. Unknown keys are rejected; every record carries provenance.
+
+A catalog folder holds:
+  accelerators.yaml   list of Accelerator
+  providers.yaml      list of Provider
+  offerings.csv       one Offering per row (or offerings.yaml, a list)
+  SOURCES.md          where every file came from and how to rebuild it
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from planner.enums import CLOUD_TERMS, Precision, Term
+
+_AS_OF_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class StrictModel(BaseModel):
+    """Base of every input model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Provenance(StrictModel):
+    source: str = Field(min_length=1, description="Where the figures come from (URL, dataset + commit).")
+    as_of: str = Field(description="Date the figures were valid: YYYY-MM-DD, YYYY-MM or YYYY.")
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _check_as_of(cls, v: object) -> str:
+        text = str(v).strip()
+        if not _AS_OF_RE.match(text):
+            raise ValueError(f"as_of must be a date like 2025-06-30, 2025-06 or 2025, got {v!r}")
+        return text
+
+
+class Accelerator(Provenance):
+    """One accelerator model. Tensor peaks are dense (no sparsity), per device."""
+
+    id: str = Field(min_length=1, description="Canonical id, e.g. 'H100-SXM'.")
+    aliases: tuple[str, ...] = Field(default=(), description="Other names, matched case-insensitively.")
+    vendor: str
+    kind: Literal["gpu", "tpu", "asic"] = "gpu"
+    memory_gib: float = Field(gt=0, description="Device memory, GiB (HBM sizes are marketed in GiB).")
+    memory_bandwidth_gb_per_s: float = Field(gt=0, description="Device memory bandwidth, GB/s (1e9 B/s).")
+    peak_tflops: dict[Precision, float] = Field(
+        description="Dense peak TFLOPS (TOPS for int8) per precision; absent = not supported natively."
+    )
+    tdp_watts: float | None = Field(default=None, gt=0)
+    interconnect: str | None = Field(default=None, description="Device-to-device link within a node.")
+    form_factor: str | None = None
+    release_year: int | None = Field(default=None, ge=2000, le=2100)
+    notes: str | None = None
+
+    @field_validator("peak_tflops")
+    @classmethod
+    def _positive_peaks(cls, v: dict[Precision, float]) -> dict[Precision, float]:
+        for prec, tflops in v.items():
+            if not tflops > 0:
+                raise ValueError(f"peak_tflops[{prec.value}] must be > 0, got {tflops!r}")
+        return v
+
+    def peak_flops_per_s(self, precision: Precision) -> float | None:
+        """Dense peak in FLOP/s for `precision`, or None when the device has no native support."""
+        tflops = self.peak_tflops.get(precision)
+        return None if tflops is None else tflops * 1e12
+
+
+class Provider(Provenance):
+    """A seller of capacity, with provider-wide defaults offerings can override."""
+
+    id: str = Field(min_length=1, description="Lowercase id, as in SkyPilot ('aws', 'gcp', 'lambda').")
+    name: str
+    kind: Literal["hyperscaler", "neocloud", "marketplace", "aggregator"]
+    egress_usd_per_gb: float | None = Field(default=None, ge=0, description="Internet egress, USD/GB.")
+    notes: str | None = None
+
+
+class Offering(Provenance):
+    """An instance type sold by a provider in a region (and zone), priced per instance-hour."""
+
+    provider: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    zone: str | None = None
+    instance_type: str = Field(min_length=1)
+    accelerator: str = Field(min_length=1, description="Canonical accelerator id.")
+    gpus_per_instance: int = Field(gt=0)
+    vcpus: float | None = Field(default=None, gt=0)
+    host_memory_gib: float | None = Field(default=None, gt=0)
+    on_demand_usd_per_hour: float | None = Field(default=None, gt=0)
+    spot_usd_per_hour: float | None = Field(default=None, gt=0)
+    reserved_1y_usd_per_hour: float | None = Field(default=None, gt=0)
+    reserved_3y_usd_per_hour: float | None = Field(default=None, gt=0)
+    reserved_1y_basis: Literal["quoted", "derived"] | None = Field(
+        default=None, description="'quoted': the price appears in a source; 'derived': discount applied."
+    )
+    reserved_3y_basis: Literal["quoted", "derived"] | None = None
+    reserved_source: str | None = Field(default=None, description="Source of the reserved prices/discount.")
+    reserved_as_of: str | None = None
+    capacity_max_instances: int | None = Field(default=None, gt=0, description="Most instances obtainable.")
+    cluster_interconnect: str | None = Field(
+        default=None, description="Node-to-node fabric for multi-node jobs (None: not known to have one)."
+    )
+    egress_usd_per_gb: float | None = Field(default=None, ge=0, description="None: provider default.")
+    price_scope: Literal["instance", "accelerator_only"] = Field(
+        default="instance", description="'accelerator_only': the price excludes the host VM."
+    )
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _check_prices(self) -> Offering:
+        if all(self.price_per_hour(t) is None for t in CLOUD_TERMS):
+            raise ValueError(
+                "an offering needs at least one price (on_demand, spot, reserved_1y or reserved_3y)"
+            )
+        for term in (Term.RESERVED_1Y, Term.RESERVED_3Y):
+            price = self.price_per_hour(term)
+            basis = getattr(self, f"{term.value}_basis")
+            if price is not None and basis is None:
+                raise ValueError(f"{term.value}_basis is required when {term.value}_usd_per_hour is set")
+            if price is None and basis is not None:
+                raise ValueError(f"{term.value}_basis is set but {term.value}_usd_per_hour is empty")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the row: provider/region/zone/instance_type."""
+        return "/".join((self.provider, self.region, self.zone or "-", self.instance_type))
+
+    def price_per_hour(self, term: Term) -> float | None:
+        """USD per instance-hour for `term`, None when the term is not sold."""
+        return {
+            Term.ON_DEMAND: self.on_demand_usd_per_hour,
+            Term.SPOT: self.spot_usd_per_hour,
+            Term.RESERVED_1Y: self.reserved_1y_usd_per_hour,
+            Term.RESERVED_3Y: self.reserved_3y_usd_per_hour,
+        }.get(term)
+
+    def price_per_gpu_hour(self, term: Term) -> float | None:
+        price = self.price_per_hour(term)
+        return None if price is None else price / self.gpus_per_instance
