@@ -59,10 +59,19 @@ class SolverError(PlannerError):
     """The solver could not be run or returned nothing usable. The CLI exits with code 3."""
 
 
+# Discriminator tags pydantic inserts into error paths of tagged unions (workload kinds).
+_UNION_TAGS = frozenset({"training", "inference"})
+
+
 def format_location(loc: Iterable[int | str], prefix: str = "") -> str:
-    """('workloads', 0, 'tokens') -> 'workloads[0].tokens'."""
+    """('workloads', 0, 'training', 'tokens') -> 'workloads[0].tokens'."""
     out = prefix
+    previous: int | str | None = None
     for part in loc:
+        if isinstance(previous, int) and part in _UNION_TAGS:
+            previous = part
+            continue
+        previous = part
         if isinstance(part, int):
             out += f"[{part}]"
         else:

@@ -39,6 +39,16 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         raise InputError([Problem(f"YAML error: {exc}", source=source)]) from None
 
 
+def _file_mode(path: Path) -> int:
+    """Mode for the new file: the replaced file's, else what open() would give (0o666 minus umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, data: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
     path = Path(path)
@@ -50,6 +60,7 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

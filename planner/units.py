@@ -11,7 +11,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 HOURS_PER_DAY = 24.0
 # Cloud billing convention (AWS, GCP, Azure price calculators): a month is 730 hours = 8,760 / 12.
@@ -169,16 +169,39 @@ def parse_watts(value: Any) -> float:
     return number * _WATTS[key]
 
 
+def _number_or_text(description: str, examples: list[Any]) -> WithJsonSchema:
+    """JSON Schema of a unit field: a plain number, or text with a unit the parser understands."""
+    return WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string"}], "description": description, "examples": examples}
+    )
+
+
 # Pydantic field types: the parser runs before type validation, so YAML strings with units work.
-Count = Annotated[float, BeforeValidator(parse_count)]
-Days = Annotated[float, BeforeValidator(parse_days)]
-Hours = Annotated[float, BeforeValidator(parse_hours)]
-Months = Annotated[float, BeforeValidator(parse_months)]
-USD = Annotated[float, BeforeValidator(parse_usd)]
-USDPerHour = Annotated[float, BeforeValidator(parse_usd_per_hour)]
-Fraction = Annotated[float, BeforeValidator(parse_fraction)]
-Bytes = Annotated[float, BeforeValidator(parse_bytes)]
-Watts = Annotated[float, BeforeValidator(parse_watts)]
+Count = Annotated[
+    float,
+    BeforeValidator(parse_count),
+    _number_or_text("A count: 175B, 1.4T, 3.14e23", ["70B", "2T", 8.4e23]),
+]
+Days = Annotated[
+    float,
+    BeforeValidator(parse_days),
+    _number_or_text("Days; or text with a unit: 36h, 8w, 2mo", [60, "8 weeks"]),
+]
+Hours = Annotated[
+    float, BeforeValidator(parse_hours), _number_or_text("Hours; or text with a unit", [36, "2d"])
+]
+Months = Annotated[
+    float, BeforeValidator(parse_months), _number_or_text("Months of 730 h; or 3y", [12, "3y"])
+]
+USD = Annotated[float, BeforeValidator(parse_usd), _number_or_text("US dollars: 4e6, $4M", [4e6, "$4M"])]
+USDPerHour = Annotated[
+    float, BeforeValidator(parse_usd_per_hour), _number_or_text("USD per hour: 2.5, $2.5/h", [2.5, "$2.5/h"])
+]
+Fraction = Annotated[
+    float, BeforeValidator(parse_fraction), _number_or_text("A share: 0.2 or 20%", [0.2, "20%"])
+]
+Bytes = Annotated[float, BeforeValidator(parse_bytes), _number_or_text("Bytes; or 80GiB, 1.5TB", ["80GiB"])]
+Watts = Annotated[float, BeforeValidator(parse_watts), _number_or_text("Watts; or 10.2kW", [700, "10.2kW"])]
 
 
 def format_count(x: float, digits: int = 3) -> str:

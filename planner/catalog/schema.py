@@ -19,6 +19,14 @@ from planner.enums import CLOUD_TERMS, Precision, Term
 _AS_OF_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
+def check_as_of(v: object) -> str:
+    """A date of validity as text: YYYY-MM-DD, YYYY-MM or YYYY (YAML dates are accepted)."""
+    text = str(v).strip()
+    if not _AS_OF_RE.match(text):
+        raise ValueError(f"as_of must be a date like 2025-06-30, 2025-06 or 2025, got {v!r}")
+    return text
+
+
 class StrictModel(BaseModel):
     """Base of every input model: unknown keys are errors, instances are immutable."""
 
@@ -32,10 +40,7 @@ class Provenance(StrictModel):
     @field_validator("as_of", mode="before")
     @classmethod
     def _check_as_of(cls, v: object) -> str:
-        text = str(v).strip()
-        if not _AS_OF_RE.match(text):
-            raise ValueError(f"as_of must be a date like 2025-06-30, 2025-06 or 2025, got {v!r}")
-        return text
+        return check_as_of(v)
 
 
 class Accelerator(Provenance):
@@ -106,10 +111,28 @@ class Offering(Provenance):
         default=None, description="Node-to-node fabric for multi-node jobs (None: not known to have one)."
     )
     egress_usd_per_gb: float | None = Field(default=None, ge=0, description="None: provider default.")
-    price_scope: Literal["instance", "accelerator_only"] = Field(
-        default="instance", description="'accelerator_only': the price excludes the host VM."
+    price_scope: Literal["instance", "accelerator_only", "host_only"] = Field(
+        default="instance",
+        description=(
+            "What the price covers. 'instance': the whole instance. 'accelerator_only': the GPUs only, "
+            "the host VM is not priced. 'host_only': the host VM only, the GPUs are billed separately "
+            "and not priced. Only 'instance' prices are complete."
+        ),
+    )
+    price_quality: Literal["listed", "placeholder", "suspect"] = Field(
+        default="listed",
+        description=(
+            "'listed': as the provider lists it. 'placeholder': the source's value looks like a "
+            "placeholder (e.g. 1.00/GPU-hour for every GPU). 'suspect': columns look swapped or "
+            "inconsistent (see notes). The planner uses only 'listed' prices unless told otherwise."
+        ),
     )
     notes: str | None = None
+
+    @field_validator("reserved_as_of", mode="before")
+    @classmethod
+    def _check_reserved_as_of(cls, v: object) -> str | None:
+        return None if v is None else check_as_of(v)
 
     @model_validator(mode="after")
     def _check_prices(self) -> Offering:
@@ -127,19 +150,29 @@ class Offering(Provenance):
         return self
 
     @property
+    def price_is_complete(self) -> bool:
+        """True when the price covers the whole instance (price_scope 'instance')."""
+        return self.price_scope == "instance"
+
+    @property
     def key(self) -> str:
         """Stable identity of the row: provider/region/zone/instance_type."""
         return "/".join((self.provider, self.region, self.zone or "-", self.instance_type))
 
     def price_per_hour(self, term: Term) -> float | None:
         """USD per instance-hour for `term`, None when the term is not sold."""
-        return {
-            Term.ON_DEMAND: self.on_demand_usd_per_hour,
-            Term.SPOT: self.spot_usd_per_hour,
-            Term.RESERVED_1Y: self.reserved_1y_usd_per_hour,
-            Term.RESERVED_3Y: self.reserved_3y_usd_per_hour,
-        }.get(term)
+        field = _PRICE_FIELDS.get(term)
+        return None if field is None else getattr(self, field)
 
     def price_per_gpu_hour(self, term: Term) -> float | None:
         price = self.price_per_hour(term)
         return None if price is None else price / self.gpus_per_instance
+
+
+# Offering field holding the price of each cloud term (price_per_hour is called per row in validation).
+_PRICE_FIELDS: dict[Term, str] = {
+    Term.ON_DEMAND: "on_demand_usd_per_hour",
+    Term.SPOT: "spot_usd_per_hour",
+    Term.RESERVED_1Y: "reserved_1y_usd_per_hour",
+    Term.RESERVED_3Y: "reserved_3y_usd_per_hour",
+}

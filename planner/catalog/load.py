@@ -1,0 +1,345 @@
+"""Load a catalog folder (or a SkyPilot catalog) into a validated :class:`Catalog`.
+
+A catalog folder holds ``accelerators.yaml``, ``providers.yaml`` and the offerings in
+``offerings.csv`` (or ``offerings.yaml``, or several ``offerings*.csv``). Other files in the folder
+(``SOURCES.md``, ``datacenter.yaml``, ...) are ignored. Every problem of every file is collected
+and raised as one CatalogError naming file, row (or YAML line) and field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from planner.catalog.catalog import OFFERING_FIELDS, Catalog
+from planner.catalog.schema import Accelerator, Offering, Provider
+from planner.catalog.skypilot import is_skypilot_catalog, load_skypilot
+from planner.catalog.validate import (
+    Locator,
+    capped,
+    check_columns,
+    cross_reference,
+    problems_from_error,
+)
+from planner.errors import CatalogError, InputError, Problem
+from planner.io import parse_yaml
+
+ACCELERATORS_FILE = "accelerators.yaml"
+PROVIDERS_FILE = "providers.yaml"
+OFFERING_COLUMNS: tuple[str, ...] = OFFERING_FIELDS
+REQUIRED_OFFERING_COLUMNS: tuple[str, ...] = tuple(
+    name for name in OFFERING_FIELDS if Offering.model_fields[name].is_required()
+)
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def bundled_catalog_dir() -> Path:
+    """Folder of the default catalog shipped with planner.
+
+    ``catalogs/default`` at the repository root (an editable install or a source checkout),
+    else ``planner/data/catalogs/default`` inside the installed package.
+    """
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "catalogs" / "default", package / "data" / "catalogs" / "default"):
+        if (candidate / ACCELERATORS_FILE).is_file():
+            return candidate
+    raise InputError(
+        "the bundled default catalog is missing (looked for catalogs/default next to the planner "
+        "package and planner/data/catalogs/default); reinstall planner or pass a catalog path"
+    )
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load a catalog. None: the bundled default.
+
+    `path` may be a catalog folder, a SkyPilot catalog folder (``<cloud>/vms.csv``, e.g.
+    ``~/.sky/catalogs/v9``) or a single SkyPilot ``vms.csv``; SkyPilot catalogs take their
+    accelerator specs and provider details from the bundled catalog.
+    """
+    folder = bundled_catalog_dir() if path is None else Path(path).expanduser()
+    if not folder.exists():
+        raise InputError(f"catalog not found: {folder}")
+    if folder.is_dir() and _is_planner_catalog(folder):
+        return load_catalog_dir(folder)
+    if is_skypilot_catalog(folder):
+        return load_skypilot(folder, base=load_catalog(None))
+    raise InputError(
+        f"{folder} is not a catalog: expected a folder with {ACCELERATORS_FILE}, {PROVIDERS_FILE} and "
+        "offerings.csv, a SkyPilot catalog folder (<cloud>/vms.csv) or a SkyPilot vms.csv file"
+    )
+
+
+def _is_planner_catalog(folder: Path) -> bool:
+    return any((folder / name).exists() for name in (ACCELERATORS_FILE, PROVIDERS_FILE)) or bool(
+        offering_files(folder)
+    )
+
+
+def offering_files(folder: Path) -> list[Path]:
+    """offerings*.csv and offerings*.yaml/.yml files of a catalog folder, sorted by name."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.startswith("offerings") and p.suffix in _OFFER_EXT
+    )
+
+
+_OFFER_EXT = frozenset({".csv", ".yaml", ".yml"})
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause automatic garbage collection while ~1e5 small objects are created (no reference
+    cycles are made here); the collector's passes would otherwise add about 40% to the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load_catalog_dir(folder: Path) -> Catalog:
+    """Read, validate and cross-reference one catalog folder (see the module docstring).
+
+    All problems are collected: schema problems of every file, then (when the accelerator and
+    provider files are valid) unknown names and duplicates among the offering rows that passed.
+    """
+    with _gc_paused():
+        return _load_catalog_dir(folder)
+
+
+def _load_catalog_dir(folder: Path) -> Catalog:
+    present = offering_files(folder)
+    missing = [n for n in (ACCELERATORS_FILE, PROVIDERS_FILE) if not (folder / n).is_file()]
+    if missing or not present:
+        what = [*missing, *([] if present else ["offerings.csv (or offerings*.csv / offerings*.yaml)"])]
+        raise CatalogError([Problem(f"catalog folder lacks {', '.join(what)}", source=str(folder))])
+    problems: list[Problem] = []
+    accelerators, locate_acc = _read_yaml_models(
+        folder / ACCELERATORS_FILE, Accelerator, "accelerators", problems
+    )
+    providers, locate_prov = _read_yaml_models(folder / PROVIDERS_FILE, Provider, "providers", problems)
+    if problems:  # names cannot be checked against broken accelerator/provider files
+        raise CatalogError(capped(problems))
+    offerings: list[Offering] = []
+    locators: list[tuple[int, Locator]] = []
+    for file in present:
+        if file.suffix == ".csv":
+            found, locate = read_offerings_csv(file, problems)
+        else:
+            found, locate = _read_yaml_models(file, Offering, "offerings", problems)
+        locators.append((len(offerings), locate))
+        offerings += found
+    by_acc, by_prov, resolved = cross_reference(
+        accelerators,
+        providers,
+        offerings,
+        locate_acc,
+        locate_prov,
+        _chain(locators),
+        sources=(str(folder / ACCELERATORS_FILE), str(folder / PROVIDERS_FILE)),
+        catalog=str(folder),
+        problems=problems,
+    )
+    return Catalog(folder.name, by_acc, by_prov, resolved, path=folder)
+
+
+def _chain(locators: Sequence[tuple[int, Locator]]) -> Locator:
+    """Locator over offerings concatenated from several files (start index, file locator)."""
+
+    def locate(index: int, field: str | None) -> tuple[str | None, str | None]:
+        start, loc = next((s, f) for s, f in reversed(locators) if s <= index)
+        return loc(index - start, field)
+
+    return locate
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+
+
+def read_offerings_csv(path: Path, problems: list[Problem]) -> tuple[list[Offering], Locator]:
+    """Validate every row of an offerings CSV; problems are appended to `problems`.
+
+    Rows are numbered as in a spreadsheet: the header is row 1. Blank rows are ignored.
+    """
+    source = str(path)
+    header = _csv_header(path, source, problems)
+    if header is None:
+        return [], _row_locator(source, [])
+    file_problems = check_columns(header, source, OFFERING_COLUMNS, REQUIRED_OFFERING_COLUMNS)
+    unusable = len(set(header)) != len(header) or not set(REQUIRED_OFFERING_COLUMNS) <= set(header)
+    if unusable:  # rows cannot be read reliably: report the header only
+        problems += file_problems
+        return [], _row_locator(source, [])
+    problems += file_problems
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    frame.columns = header
+    columns = [c for c in header if c in OFFERING_COLUMNS]
+    cells = [[None if not v or v.isspace() else v for v in frame[c].tolist()] for c in columns]
+    records: list[dict[str, str | None]] = []
+    rows: list[int] = []  # file row of each record (header = row 1); blank lines are skipped
+    width = len(columns)
+    for i, values in enumerate(zip(*cells, strict=True)):
+        if values.count(None) != width:
+            records.append(dict(zip(columns, values, strict=True)))
+            rows.append(i + 2)
+    locate = _row_locator(source, rows)
+    offerings, kept = _validate_models(Offering, records, locate, problems)
+    return offerings, _subset(locate, kept)
+
+
+def _csv_header(path: Path, source: str, problems: list[Problem]) -> list[str] | None:
+    """The header row, stripped; None (with a problem) for an unreadable or empty file."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), None)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=source))
+        return None
+    if not header:
+        problems.append(Problem("empty file: expected a header row and at least one offering", source=source))
+        return None
+    return [h.strip() for h in header]
+
+
+def _row_locator(source: str, rows: Sequence[int]) -> Locator:
+    def locate(index: int, field: str | None) -> tuple[str | None, str | None]:
+        row = rows[index] if index < len(rows) else index + 2
+        return source, f"row {row}" + (f", column {field}" if field else "")
+
+    return locate
+
+
+# -- YAML ------------------------------------------------------------------------------------------
+
+
+def _read_yaml_models(
+    path: Path, model: type[_M], key: str, problems: list[Problem]
+) -> tuple[list[_M], Locator]:
+    """A YAML list of `model` (or a mapping {key: list}); problems carry YAML line numbers."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = _fast_yaml(text, source)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=source))
+        return [], _yaml_locator(source, key, lambda: None)
+    except InputError as exc:
+        problems += exc.problems
+        return [], _yaml_locator(source, key, lambda: None)
+    nested = isinstance(data, dict) and set(data) == {key}
+    if nested:
+        data = data[key]
+
+    def root() -> yaml.Node | None:  # composed only when a problem needs a line number
+        node = _compose(text)
+        return _mapping_value(node, key) if nested else node
+
+    locate = _yaml_locator(source, key, root)
+    if not isinstance(data, list):
+        kind = "empty" if data is None else type(data).__name__
+        problems.append(
+            Problem(f"expected a list of {key} (or a mapping '{key}:' with a list), got {kind}", source)
+        )
+        return [], locate
+    found, kept = _validate_models(model, data, locate, problems)
+    return found, _subset(locate, kept)
+
+
+def _validate_models(
+    model: type[_M], records: list[Any], locate: Locator, problems: list[Problem]
+) -> tuple[list[_M], list[int]]:
+    """Validate records as one list (fast; all errors at once). Returns the valid models and
+    their positions in `records`; problems of the others are appended to `problems`."""
+    adapter: TypeAdapter[list[_M]] = _adapter(model)
+    try:
+        return adapter.validate_python(records), list(range(len(records)))
+    except ValidationError as exc:
+        problems += problems_from_error(exc, locate)
+        bad = {e["loc"][0] for e in exc.errors() if e["loc"] and isinstance(e["loc"][0], int)}
+    keep = [i for i in range(len(records)) if i not in bad]
+    if not keep or not all(isinstance(records[i], dict) for i in keep):
+        return [], []
+    return adapter.validate_python([records[i] for i in keep]), keep
+
+
+@functools.cache
+def _adapter(model: type[_M]) -> TypeAdapter[list[_M]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _subset(locate: Locator, positions: Sequence[int]) -> Locator:
+    """Locator for a filtered list: position k is the record at positions[k] of the original."""
+
+    def sub(index: int, field: str | None) -> tuple[str | None, str | None]:
+        return locate(positions[index], field)
+
+    return sub
+
+
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if getattr(k, "value", None) == key:
+                return v
+    return None
+
+
+def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | None:
+    """Deepest node along `path` (list indices and mapping keys) that exists."""
+    for part in path:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        elif isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == str(part)), None)
+        if child is None:
+            break
+        node = child
+    return node
+
+
+def _fast_yaml(text: str, source: str) -> Any:
+    """safe_load with libyaml's C loader when available (8x faster); the pure-Python parser
+    (planner.io.parse_yaml) re-reads a broken file to report the error with line and column."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            pass
+    return parse_yaml(text, source=source)
+
+
+def _yaml_locator(source: str, key: str, root: Callable[[], yaml.Node | None]) -> Locator:
+    """index 3, field 'memory_gib' -> (file, 'accelerators[3].memory_gib (line 40)')."""
+    cache: list[yaml.Node | None] = []
+
+    def locate(index: int, field: str | None) -> tuple[str | None, str | None]:
+        if not cache:
+            cache.append(root())
+        path: list[str | int] = [index, *(field.split(".") if field else [])]
+        node = _node_at(cache[0], path)
+        line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+        return source, f"{key}[{index}]" + (f".{field}" if field else "") + line
+
+    return locate

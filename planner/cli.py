@@ -1,0 +1,255 @@
+"""The `planner` command. Exit codes: 0 ok, 1 infeasible plan, 2 bad input, 3 solver/verification trouble.
+
+No traceback reaches the user for bad input: every deliberate error is a PlannerError subclass
+printed as one message. Output goes to stdout; errors to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from planner.errors import InputError, PlannerError
+from planner.io import atomic_write
+from planner.units import parse_count, parse_days, parse_fraction, parse_usd_per_hour, parse_watts
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _typed(parse: Callable[[Any], float], what: str) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = what  # argparse names the type in some messages
+    return convert
+
+
+_count = _typed(parse_count, "number")
+_days = _typed(parse_days, "duration")
+_fraction = _typed(parse_fraction, "fraction")
+_price = _typed(parse_usd_per_hour, "price")
+_watts = _typed(parse_watts, "power")
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        x = kind(text)
+        if not x > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+        return x
+
+    return convert
+
+
+def _positive_int(text: str) -> int:
+    try:
+        x = parse_count(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if x != int(x) or x < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return int(x)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="planner", description="Optimization-based procurement planner for AI compute.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    pl = sub.add_parser("plan", help="plan a YAML budget: cheapest GPUs, providers and terms, explained")
+    pl.add_argument("budget", help="budget YAML file (see examples/)")
+    _add_plan_options(pl)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of budget files (for editors)")
+    sc.add_argument("--output", help="write to this file instead of stdout")
+
+    cat = sub.add_parser("catalog", help="browse offerings, cheapest per GPU-hour first")
+    cat.add_argument("--gpu", help="accelerator name or alias (e.g. H100, A100-80GB)")
+    cat.add_argument("--provider")
+    cat.add_argument("--region")
+    cat.add_argument(
+        "--term", choices=["on_demand", "spot", "reserved_1y", "reserved_3y"], default="on_demand"
+    )
+    cat.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    cat.add_argument("--catalog", help="catalog folder (default: bundled) or SkyPilot catalog")
+    cat.add_argument("--accelerators", action="store_true", help="list accelerators with their specs instead")
+    cat.add_argument("--limit", type=int, default=40, help="rows in table format (0: all); JSON/CSV list all")
+    cat.add_argument(
+        "--include-unlisted", action="store_true", help="also list prices flagged placeholder or suspect"
+    )
+
+    est = sub.add_parser("estimate", help="rules of thumb without the solver")
+    esub = est.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    tr = esub.add_parser("training", help="FLOPs, memory, GPU-hours, days and cost of a training run")
+    _add_model_args(tr)
+    tr.add_argument("--tokens", type=_positive(_count), required=True, help="training tokens, e.g. 300B")
+    tr.add_argument("--gpu", required=True, help="accelerator, e.g. A100-80GB")
+    tr.add_argument("--gpus", type=_positive_int, help="cluster size (GPUs) for the duration")
+    tr.add_argument("--mfu", type=_fraction, help="model FLOPs utilization (default: calibrated per GPU)")
+    tr.add_argument("--goodput", type=_fraction, help="share of wall-clock time doing useful training")
+    tr.add_argument("--precision", default="bf16", choices=["fp32", "tf32", "bf16", "fp16", "fp8"])
+    tr.add_argument(
+        "--price-per-gpu-hour", type=_positive(_price), help="USD per GPU-hour (default: catalog)"
+    )
+    tr.add_argument("--catalog")
+    tr.add_argument("--format", choices=["table", "json"], default="table")
+
+    inf = esub.add_parser("inference", help="batch, latency, tokens/s and $ per million tokens")
+    _add_model_args(inf)
+    inf.add_argument("--gpu", required=True)
+    inf.add_argument(
+        "--gpus", type=_positive_int, default=None, help="GPUs per instance (default: smallest that fits)"
+    )
+    inf.add_argument("--precision", default="bf16", choices=["fp32", "bf16", "fp16", "fp8", "int8", "int4"])
+    inf.add_argument("--input-tokens", type=_positive(_count), required=True)
+    inf.add_argument("--output-tokens", type=_positive(_count), required=True)
+    inf.add_argument("--tpot-ms", type=_positive(_count), help="time-per-output-token target, ms")
+    inf.add_argument("--ttft-ms", type=_positive(_count), help="time-to-first-token target, ms")
+    inf.add_argument("--price-per-gpu-hour", type=_positive(_price))
+    inf.add_argument("--catalog")
+    inf.add_argument("--format", choices=["table", "json"], default="table")
+
+    pw = esub.add_parser("power", help="energy and electricity cost of a load")
+    pw.add_argument("--watts", type=_positive(_watts), required=True, help="IT power, e.g. 10200 or 10.2kW")
+    pw.add_argument(
+        "--pue", type=_positive(_count), default=None, help="power usage effectiveness (default 1.0)"
+    )
+    pw.add_argument("--years", type=_positive(_count), required=True)
+    pw.add_argument("--usd-per-kwh", type=_positive(_count), required=True)
+    pw.add_argument("--utilization", type=_fraction, default=1.0)
+    pw.add_argument("--format", choices=["table", "json"], default="table")
+    return p
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--params", type=_positive(_count), help="total parameters, e.g. 175B")
+    g.add_argument("--model", help="zoo model id, e.g. gpt-3-175b")
+
+
+def _add_plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    p.add_argument("--catalog", help="catalog folder (overrides the budget's `catalog`)")
+    p.add_argument("--output", help="write to this file (atomically) instead of stdout")
+    p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
+    p.add_argument("--time-limit", type=_positive(_count), default=120.0, help="seconds (default 120)")
+    p.add_argument("--mip-gap", type=_fraction, default=1e-6, help="relative MIP gap (default 1e-6)")
+    p.add_argument("--no-explain", action="store_true", help="skip shadow prices, what-ifs and runner-ups")
+    p.add_argument("--timings", action="store_true", help="include solver timings in JSON (not reproducible)")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        atomic_write(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from planner.api import plan
+    from planner.report import render_markdown, render_text, to_json
+    from planner.workloads import load_budget
+
+    budget = load_budget(args.budget)
+    result = plan(
+        budget,
+        catalog=args.catalog,
+        solver=args.solver,
+        time_limit_s=args.time_limit,
+        mip_gap=args.mip_gap,
+        explain=not args.no_explain,
+    )
+    renderers: dict[str, Callable[[Any], str]] = {
+        "table": render_text,
+        "markdown": render_markdown,
+        "json": lambda pl: to_json(pl, timings=args.timings),
+    }
+    _emit(renderers[args.format](result), args.output)
+    return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from planner.schema import budget_json_schema_text
+
+    _emit(budget_json_schema_text(), args.output)
+    return EXIT_OK
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from planner.catalog.load import load_catalog
+    from planner.catalog_view import accelerator_rows, offering_rows, render_rows
+
+    catalog = load_catalog(args.catalog)
+    if args.accelerators:
+        rows = accelerator_rows(catalog, gpu=args.gpu)
+    else:
+        rows = offering_rows(
+            catalog,
+            gpu=args.gpu,
+            provider=args.provider,
+            region=args.region,
+            term=args.term,
+            include_unlisted=args.include_unlisted,
+        )
+    sys.stdout.write(
+        render_rows(rows, args.format, limit=args.limit, sort_note=not args.accelerators, term=args.term)
+    )
+    return EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from planner import estimate
+
+    if args.what == "training":
+        out = estimate.training(args)
+    elif args.what == "inference":
+        out = estimate.inference(args)
+    else:
+        out = estimate.power(args)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(estimate.render(out))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "plan": cmd_plan,
+    "catalog": cmd_catalog,
+    "estimate": cmd_estimate,
+    "schema": cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        sys.stderr.write(f"planner: error: {exc}\n")
+        return EXIT_INPUT
+    except PlannerError as exc:
+        sys.stderr.write(f"planner: error: {exc}\n")
+        return EXIT_SOLVER
+    except KeyboardInterrupt:
+        sys.stderr.write("planner: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

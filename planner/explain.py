@@ -1,0 +1,692 @@
+"""Explain a plan from its named constraints: what binds and what it costs, what-ifs, runner-ups,
+and for an infeasible budget, which constraints must move and by how much.
+
+Nothing here parses solver text. Binding is decided from each named row's slack with a computed
+tolerance; shadow prices come from the LP with every integer fixed at the plan (marginal cost
+*given the chosen clusters and commitments*). Where the integers make that LP dual meaningless
+(a cap on whole instances, a deadline that sizes a cluster), the marginal is a re-solve with the
+constraint moved by one step, and the explanation says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import pulp
+
+from planner.catalog.catalog import Catalog
+from planner.model.build import EFLOP, Model, build_model
+from planner.model.candidates import Candidates, TrainingOption, generate_candidates
+from planner.model.extract import chosen_option, val
+from planner.model.options import PlanOptions
+from planner.model.registry import ConstraintInfo
+from planner.model.solve import fixed_lp_duals, solve
+from planner.model.timeline import build_timeline
+from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
+from planner.units import HOURS_PER_DAY, format_count, format_usd
+from planner.workloads import Budget, TrainingRun
+
+# Duals below this (USD per constraint unit) are the objective's tie-break term, not a real price.
+ZERO_DUAL_USD = 1e-3
+# Families whose rows are definitions, not limits a user could move.
+_DEFINITIONAL = {"one_cluster"}
+
+
+def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> None:
+    """Fill plan.binding, plan.what_ifs and plan.runner_ups (model values are restored after)."""
+    quiet = dataclasses.replace(opts, explain=False, verify=False)
+    plan.binding = binding_constraints(model, plan, quiet)
+    plan.what_ifs = what_ifs(model, plan, catalog, quiet)
+    plan.binding += binding_caps(model, plan)
+    plan.runner_ups = runner_ups(model, plan, quiet)
+
+
+# --------------------------------------------------------------------------- binding & duals
+
+
+def _row_slack(c: pulp.LpConstraint) -> tuple[float, float, float]:
+    """(lhs, rhs, slack >= 0 when satisfied) of a solved row, whatever its sense."""
+    rhs = -float(c.constant)
+    lhs = float(c.value() or 0.0) + rhs
+    slack = rhs - lhs if c.sense == pulp.LpConstraintLE else lhs - rhs
+    if c.sense == pulp.LpConstraintEQ:
+        slack = -abs(lhs - rhs)
+    return lhs, rhs, slack
+
+
+def _integer_step(c: pulp.LpConstraint) -> float:
+    """The row's smallest move from one integer variable changing by 1 (0 if it has none)."""
+    steps = [abs(a) for v, a in c.items() if v.cat == pulp.LpInteger and abs(a) > 0]
+    return min(steps) if steps else 0.0
+
+
+def _trivial(c: pulp.LpConstraint) -> bool:
+    """A row all of whose variables are zero with a zero right-hand side (an unchosen option)."""
+    return abs(float(c.constant)) < 1e-12 and all(abs(val(v)) < 1e-9 for v in c)
+
+
+def is_binding(c: pulp.LpConstraint) -> bool:
+    """Binding: slack below a tolerance scaled to the row, or (rows with integers) below one integer step.
+
+    A cluster sized by its deadline leaves a slack smaller than one instance's window: the next
+    smaller cluster would miss it, so the deadline binds up to rounding to whole instances.
+    """
+    lhs, rhs, slack = _row_slack(c)
+    tol = 1e-6 * max(1.0, abs(rhs), abs(lhs))
+    return slack <= max(tol, _integer_step(c) - tol)
+
+
+def binding_constraints(model: Model, plan: Plan, opts: PlanOptions) -> list[BindingConstraint]:
+    duals = fixed_lp_duals(model.prob, opts)
+    out = []
+    for name, info in model.registry.by_name.items():
+        if info.family in _DEFINITIONAL:
+            continue
+        c = model.constraints[name]
+        if _trivial(c) or not is_binding(c):
+            continue
+        sentence = _explain_row(model, info, c, duals.get(info.pulp_name))
+        if sentence is None:
+            continue
+        lhs, rhs, _ = _row_slack(c)
+        price, unit, text = sentence
+        out.append(BindingConstraint(name, info.family, info.workload, price, unit, text, lhs, rhs))
+    return out
+
+
+def _option(model: Model, w: str, o: str) -> TrainingOption:
+    return next(p for p in model.options(w) if p.id == o)
+
+
+def _sized_by(model: Model, w: str, o: str) -> str | None:
+    """What sets the chosen cluster's size: "deadline", "memory", or None (a single instance)."""
+    opt = _option(model, w, o)
+    hours = sum(val(v) for (ww, oo, _), v in model.x.items() if ww == w and oo == o)
+    hours += sum(val(v) for (ww, oo, _), v in model.xp.items() if ww == w and oo == o)
+    n_deadline = math.ceil(hours / (model.runs[w].deadline_days * HOURS_PER_DAY) - 1e-7)
+    n_memory = opt.min_instances_memory
+    if max(n_deadline, n_memory) <= 1:
+        return None
+    return "deadline" if n_deadline >= n_memory else "memory"
+
+
+def _explain_row(
+    model: Model, info: ConstraintInfo, c: pulp.LpConstraint, dual: float | None
+) -> tuple[float | None, str, str] | None:
+    """(shadow price, unit, sentence) for one binding row, or None when it says nothing useful."""
+    w, fam = info.workload, info.family
+    if fam == "flops" and w is not None:
+        needs = model.candidates.needs[w]
+        if dual is not None and abs(dual) < ZERO_DUAL_USD:
+            return (
+                0.0,
+                "USD per EFLOP",
+                f"{w} must deliver {format_count(needs.flops)} FLOPs; the marginal hours come from idle committed "
+                "capacity, so a little more training would cost nothing extra.",
+            )
+        per_eflop = dual
+        per_btok = None if dual is None else dual * 6 * needs.active_params * 1e9 / EFLOP
+        extra = (
+            f"; ≈ {format_usd(per_btok)} per extra billion training tokens" if per_btok is not None else ""
+        )
+        return (
+            per_eflop,
+            "USD per EFLOP",
+            f"{w} must deliver {format_count(needs.flops)} FLOPs: each extra EFLOP (1e18 FLOPs) would cost "
+            f"{format_usd(per_eflop or 0.0)} at the chosen cluster's marginal hour{extra}.",
+        )
+    if fam == "deadline" and w is not None and info.entity is not None:
+        run = model.runs[w]
+        n = round(val(model.n[w, info.entity]))
+        if _sized_by(model, w, info.entity) != "deadline":
+            return None
+        g = _option(model, w, info.entity).group
+        per_day = None if dual is None else dual * HOURS_PER_DAY * n
+        lp = (
+            f" Given this cluster, one more day would change cost by {format_usd(per_day or 0.0)}."
+            if per_day
+            else ""
+        )
+        return (
+            per_day,
+            "USD per day of deadline",
+            f"The {run.deadline_days:g}-day deadline of {w} sizes its cluster at {n:,} x {g.offering.instance_type} "
+            f"({n * g.gpus:,} {g.accelerator.id}); a smaller cluster would finish late.{lp} "
+            "See the deadline what-ifs for the cost of moving it.",
+        )
+    if fam == "memory" and w is not None and info.entity is not None:
+        if _sized_by(model, w, info.entity) != "memory":
+            return None
+        opt = _option(model, w, info.entity)
+        gpus = opt.min_instances_memory * opt.group.gpus
+        return (
+            None,
+            "GPUs",
+            f"{w}'s training state ({model.candidates.needs[w].memory_bytes / 1e12:.2f} TB) needs at least "
+            f"{gpus:,} {opt.group.accelerator.id}: the cluster is sized by memory, not by the deadline.",
+        )
+    if fam == "cluster_size" and w is not None and info.entity is not None:
+        opt = _option(model, w, info.entity)
+        if opt.max_instances_reason == "tier":
+            return None
+        return (
+            None,
+            "instances",
+            f"{w}'s cluster is at the largest size {opt.group.id} allows ({opt.max_instances:,} instances: "
+            f"{opt.max_instances_reason}).",
+        )
+    if fam == "spot_share" and w is not None:
+        if dual is not None and abs(dual) < ZERO_DUAL_USD:
+            return None
+        per_h = dual
+        return (
+            None if per_h is None else -per_h,
+            "USD saved per extra instance-hour allowed on spot",
+            f"Spot is capped for {w} and the cap binds: every instance-hour moved to spot saves "
+            f"{format_usd(-(per_h or 0.0))} (see the spot what-if).",
+        )
+    if fam == "commitment" and info.entity is not None:
+        if dual is None or abs(dual) < ZERO_DUAL_USD:
+            return None  # full this month but idle in others: no marginal value
+        return (
+            None if dual is None else -dual,
+            "USD saved per extra committed instance-hour",
+            f"Committed capacity of {info.entity} in month {info.period.removeprefix('m') if info.period else '?'} "
+            f"is fully used: one more committed instance-hour would save {format_usd(-(dual or 0.0))} of rented hours.",
+        )
+    if fam == "commit_window" and w is not None:
+        return None  # the run draws all it can from commitments in its window: shown by commitment rows
+    if fam == "cap":
+        return None  # priced by re-solve in binding_caps
+    if fam == "budget":
+        return (
+            dual,
+            "USD of cost per USD of budget",
+            f"The budget of {format_usd(model.budget.constraints.budget_usd or 0.0)} binds: the plan spends all of it.",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- what-ifs
+
+
+def _pipeline_cost(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None]:
+    """Status and cost of planning a modified budget from scratch (candidates depend on it)."""
+    cands = generate_candidates(budget, catalog)
+    model = build_model(budget, cands, build_timeline(budget))
+    res = solve(model.prob, opts)
+    return res.status, (model.cost_value() if res.has_solution else None)
+
+
+def _modified(budget: Budget, **changes: Any) -> Budget:
+    new = budget.model_copy(update=changes)
+    return new.with_base_dir(budget.base_dir)
+
+
+def _with_run(budget: Budget, name: str, **changes: Any) -> Budget:
+    workloads = [w.model_copy(update=changes) if w.name == name else w for w in budget.workloads]
+    return _modified(budget, workloads=workloads)
+
+
+def _with_constraints(budget: Budget, **changes: Any) -> Budget:
+    return _modified(budget, constraints=budget.constraints.model_copy(update=changes))
+
+
+def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
+    budget, base = model.budget, plan.total_cost_usd or 0.0
+    out: list[WhatIf] = []
+
+    def add(name: str, description: str, new_budget: Budget) -> None:
+        status, cost = _pipeline_cost(new_budget, catalog, opts)
+        ok = status in ("optimal", "feasible")
+        out.append(
+            WhatIf(
+                name,
+                description,
+                status,
+                cost if ok else None,
+                (cost - base) if ok and cost is not None else None,
+            )
+        )
+
+    for run in budget.workloads:
+        if isinstance(run, TrainingRun):
+            for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
+                days = run.deadline_days * factor
+                add(
+                    f"deadline:{run.name}:{label}",
+                    f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})",
+                    _with_run(budget, run.name, deadline_days=days),
+                )
+    c = budget.constraints
+    if c.budget_usd is not None:
+        for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
+            add(
+                f"budget:{label}",
+                f"budget {label} ({format_usd(c.budget_usd * factor)})",
+                _with_constraints(budget, budget_usd=c.budget_usd * factor),
+            )
+    spot_used = c.max_spot_fraction > 0 or any(
+        w.max_spot_fraction for w in budget.workloads if w.max_spot_fraction is not None
+    )
+    if spot_used:
+        workloads = [w.model_copy(update={"max_spot_fraction": None}) for w in budget.workloads]
+        add(
+            "spot:none",
+            "spot not allowed",
+            _modified(
+                budget, workloads=workloads, constraints=c.model_copy(update={"max_spot_fraction": 0.0})
+            ),
+        )
+    else:
+        add(
+            "spot:50%",
+            "spot allowed for up to 50% of GPU-hours",
+            _with_constraints(budget, max_spot_fraction=0.5),
+        )
+    for i, cap in enumerate(c.caps):
+        if not any(s.label == cap.label and s.origin == "budget" for s in model.caps):
+            continue  # matches no offering any workload may use
+        step = _cap_step(model, cap.label)
+        caps = [
+            k.model_copy(update={"max_gpus": k.max_gpus + step}) if j == i else k
+            for j, k in enumerate(c.caps)
+        ]
+        add(
+            f"cap:{cap.label}:+1 instance",
+            f"cap on {cap.label} raised by one instance ({step} GPUs, to {cap.max_gpus + step:,})",
+            _with_constraints(budget, caps=caps),
+        )
+    return out
+
+
+def _cap_step(model: Model, label: str) -> int:
+    """GPUs in one instance of the cap's largest member offering (the cap's natural step)."""
+    spec = next((s for s in model.caps if s.label == label), None)
+    if spec is None:
+        return 1
+    return max(model.groups[o].gpus for o in spec.groups)
+
+
+def binding_caps(model: Model, plan: Plan) -> list[BindingConstraint]:
+    """Budget caps that bind: their row is tight, or one more instance of cap would save money.
+
+    A cap can bind without a tight row: when it keeps a run off an offering altogether, the
+    chosen plan uses none of it. The re-solve with the cap one instance higher prices both cases.
+    """
+    out = []
+    for spec in model.caps:
+        if spec.origin != "budget":
+            continue
+        rows = [
+            n
+            for n, info in model.registry.by_name.items()
+            if info.family == "cap" and info.workload == spec.label
+        ]
+        tight = any(is_binding(model.constraints[n]) and not _trivial(model.constraints[n]) for n in rows)
+        w = next((x for x in plan.what_ifs if x.name == f"cap:{spec.label}:+1 instance"), None)
+        saves = w is not None and w.delta_usd is not None and w.delta_usd < -0.005
+        if not (tight or saves):
+            continue
+        step = _cap_step(model, spec.label)
+        if w is not None and w.delta_usd is not None:
+            per_gpu: float | None = w.delta_usd / step
+            effect = f"one more instance ({step} GPUs) would change the cost by {_signed_usd(w.delta_usd)} ({format_usd(per_gpu or 0.0)} per GPU, by re-solve)"
+        elif w is not None:
+            per_gpu, effect = None, f"even one more instance ({step} GPUs) leaves the budget {w.status}"
+        else:
+            per_gpu, effect = None, "no re-solve available"
+        how = "is fully used" if tight else "keeps the plan off cheaper capacity"
+        out.append(
+            BindingConstraint(
+                f"cap:{spec.label}",
+                "cap",
+                None,
+                per_gpu,
+                "USD per GPU of cap",
+                f"The cap of {spec.max_gpus:,} GPUs on {spec.label} {how}: {effect}.",
+            )
+        )
+    return out
+
+
+def _signed_usd(x: float) -> str:
+    return f"+{format_usd(x)}" if x > 0 else format_usd(x)
+
+
+# --------------------------------------------------------------------------- runner-ups
+
+
+@contextmanager
+def _restricted(model: Model, w: str, keep: Callable[[TrainingOption], bool]) -> Iterator[None]:
+    """Temporarily forbid every option of w that `keep` rejects (upper bound of y set to 0)."""
+    saved = {v.name: v.varValue for v in model.prob.variables()}
+    changed = []
+    for opt in model.options(w):
+        if not keep(opt):
+            var = model.y[w, opt.id]
+            changed.append((var, var.upBound))
+            var.upBound = 0
+    try:
+        yield
+    finally:
+        for var, ub in changed:
+            var.upBound = ub
+        for v in model.prob.variables():
+            v.varValue = saved.get(v.name)
+
+
+def _hourly_price(opt: TrainingOption) -> float | None:
+    """The option's on-demand price per instance-hour, or its first sold term's when not on-demand."""
+    for t in opt.terms:
+        if (p := opt.group.price(t)) is not None:
+            return p
+    return None
+
+
+def _cost_per_eflop(opt: TrainingOption) -> float | None:
+    """USD per EFLOP delivered at the option's on-demand (else first allowed term's) hourly price."""
+    price = _hourly_price(opt)
+    return None if price is None else price / (opt.flops_per_instance_hour / EFLOP)
+
+
+def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
+    out: list[RunnerUp] = []
+    base = plan.total_cost_usd or 0.0
+    for w in model.runs:
+        chosen = chosen_option(model, w)
+        if chosen is None:
+            continue
+        win = _option(model, w, chosen)
+        win_rate = _cost_per_eflop(win)
+        accels = sorted({o.group.accelerator.id for o in model.options(w)} - {win.group.accelerator.id})
+        for acc in accels:
+            out.append(
+                _runner_up(
+                    model,
+                    w,
+                    "accelerator",
+                    acc,
+                    _on_accelerator(acc),
+                    win,
+                    win_rate,
+                    base,
+                    opts,
+                )
+            )
+        excluded_accels = sorted(
+            {e.accelerator for e in model.candidates.excluded(w)}
+            - {o.group.accelerator.id for o in model.options(w)}
+            - {win.group.accelerator.id}
+        )
+        for acc in excluded_accels:
+            codes = Counter(e.code for e in model.candidates.excluded(w) if e.accelerator == acc)
+            example = next(
+                e
+                for e in model.candidates.excluded(w)
+                if e.accelerator == acc and e.code == codes.most_common(1)[0][0]
+            )
+            out.append(
+                RunnerUp(
+                    w,
+                    "accelerator",
+                    acc,
+                    None,
+                    "excluded",
+                    None,
+                    None,
+                    f"every offering excluded; e.g. {example.group}: {example.reason}",
+                )
+            )
+        provider = win.group.provider
+        out.append(
+            _runner_up(
+                model,
+                w,
+                "provider",
+                f"not {provider}",
+                _off_provider(provider),
+                win,
+                win_rate,
+                base,
+                opts,
+            )
+        )
+    return out
+
+
+def _on_accelerator(acc: str) -> Callable[[TrainingOption], bool]:
+    return lambda o: o.group.accelerator.id == acc
+
+
+def _off_provider(provider: str) -> Callable[[TrainingOption], bool]:
+    return lambda o: o.group.provider != provider
+
+
+def _runner_up(
+    model: Model,
+    w: str,
+    kind: Literal["accelerator", "provider"],
+    label: str,
+    keep: Callable[[TrainingOption], bool],
+    win: TrainingOption,
+    win_rate: float | None,
+    base: float,
+    opts: PlanOptions,
+) -> RunnerUp:
+    if not any(keep(o) for o in model.options(w)):
+        return RunnerUp(w, kind, label, None, "excluded", None, None, "no candidate offering")
+    with _restricted(model, w, keep):
+        res = solve(model.prob, opts)
+        picked = chosen_option(model, w) if res.has_solution else None
+        cost = model.cost_value() if res.has_solution else 0.0
+    if not res.has_solution or picked is None:
+        return RunnerUp(
+            w,
+            kind,
+            label,
+            None,
+            res.status,
+            None,
+            None,
+            "no feasible plan with the other constraints (caps, budget, deadline)",
+        )
+    opt = _option(model, w, picked)
+    rate = _cost_per_eflop(opt)
+    delta = cost - base
+    reason = _why_lost(opt, rate, win, win_rate, delta)
+    return RunnerUp(
+        w,
+        kind,
+        label if kind == "accelerator" else opt.group.provider,
+        picked,
+        res.status,
+        cost,
+        delta,
+        reason,
+    )
+
+
+def _why_lost(
+    opt: TrainingOption, rate: float | None, win: TrainingOption, win_rate: float | None, delta: float
+) -> str:
+    def describe(o: TrainingOption) -> str:
+        p = (_hourly_price(o) or 0.0) / o.group.gpus
+        return f"{format_usd(p)}/GPU-hour, {o.group.accelerator.id} at MFU {o.mfu:.2f}"
+
+    if rate is None or win_rate is None:
+        return f"costs {format_usd(delta)} more in total"
+    if delta <= 1e-6 * max(1.0, abs(win_rate)):
+        return f"ties with the plan ({format_usd(rate)} per EFLOP)"
+    ratio = rate / win_rate - 1 if win_rate else math.inf
+    return (
+        f"{format_usd(delta)} more: {format_usd(rate)} per EFLOP delivered ({describe(opt)}) vs "
+        f"{format_usd(win_rate)} for the plan ({describe(win)}), {ratio:+.0%}"
+    )
+
+
+# --------------------------------------------------------------------------- infeasibility
+
+
+def diagnose(
+    budget: Budget, catalog: Catalog, cands: Candidates, model: Model, opts: PlanOptions
+) -> list[DiagnosisItem]:
+    """Which constraints must move, and by how much, for the budget to become feasible."""
+    quiet = dataclasses.replace(opts, explain=False, verify=False)
+    items: list[DiagnosisItem] = []
+    for w in budget.workloads:
+        if isinstance(w, TrainingRun) and not cands.training.get(w.name):
+            items += _no_candidates(w, cands)
+    if items:
+        return items
+    items += _elastic_budget(budget, cands, quiet)
+    items += _elastic_caps(budget, cands, quiet)
+    items += _deadline_search(budget, catalog, quiet)
+    if not items:
+        items.append(
+            DiagnosisItem("model", None, "", "no single constraint family explains the infeasibility")
+        )
+    return items
+
+
+def _no_candidates(run: TrainingRun, cands: Candidates) -> list[DiagnosisItem]:
+    excl = cands.excluded(run.name)
+    codes = Counter(e.code for e in excl)
+    items = []
+    deadline = [e for e in excl if e.code == "deadline" and e.best_days is not None]
+    if deadline:
+        best = min(deadline, key=lambda e: e.best_days or math.inf)
+        items.append(
+            DiagnosisItem(
+                f"deadline:{run.name}",
+                best.best_days,
+                "days",
+                f"the shortest deadline any allowed offering meets for {run.name} is {best.best_days:.1f} days "
+                f"({best.group}), not {run.deadline_days:g}",
+            )
+        )
+    memory = [e for e in excl if e.code == "memory"]
+    if memory:
+        items.append(
+            DiagnosisItem(
+                f"memory:{run.name}",
+                None,
+                "",
+                f"{len(memory)} offerings cannot hold the training state; e.g. {memory[0].group}: {memory[0].reason}",
+            )
+        )
+    summary = ", ".join(f"{n} {code}" for code, n in codes.most_common())
+    items.append(
+        DiagnosisItem(
+            f"candidates:{run.name}",
+            float(len(excl)),
+            "offerings",
+            f"no offering can run {run.name}: excluded {summary}",
+        )
+    )
+    return items
+
+
+def _elastic_budget(budget: Budget, cands: Candidates, opts: PlanOptions) -> list[DiagnosisItem]:
+    """Re-solve without the budget: if feasible, the budget is short by (cost - budget)."""
+    limit = budget.constraints.budget_usd
+    if limit is None:
+        return []
+    free = _with_constraints(budget, budget_usd=None)
+    model = build_model(free, cands, build_timeline(free))
+    res = solve(model.prob, opts)
+    if not res.has_solution:
+        return []
+    cheapest = model.cost_value()
+    short = cheapest - limit
+    return [
+        DiagnosisItem(
+            "budget",
+            short,
+            "USD",
+            f"budget short by {format_usd(short)}: the cheapest plan meeting every other constraint costs "
+            f"{format_usd(cheapest)} against a budget of {format_usd(limit)}",
+        )
+    ]
+
+
+def _elastic_caps(budget: Budget, cands: Candidates, opts: PlanOptions) -> list[DiagnosisItem]:
+    """Elastic caps: add GPUs of slack to every cap row, minimise the slack (then cost)."""
+    if not budget.constraints.caps:
+        return []
+    model = build_model(_with_constraints(budget, budget_usd=None), cands, build_timeline(budget))
+    slacks: dict[str, pulp.LpVariable] = {}
+    for name, info in model.registry.by_name.items():
+        if info.family == "cap" and info.workload is not None:
+            s = slacks.get(info.workload)
+            if s is None:
+                s = slacks[info.workload] = pulp.LpVariable(f"capslack_{len(slacks)}", lowBound=0)
+            model.constraints[name].addInPlace(-1.0 * s)
+    if not slacks:
+        return []
+    cost = model.total_cost()
+    model.prob.setObjective(pulp.lpSum(slacks.values()) * 1e3 + cost * 1e-9)
+    res = solve(model.prob, opts)
+    if not res.has_solution:
+        return []
+    out = []
+    for label, s in slacks.items():
+        extra = val(s)
+        if extra > 1e-6:
+            cap = next(c for c in budget.constraints.caps if c.label == label)
+            out.append(
+                DiagnosisItem(
+                    f"cap:{label}",
+                    math.ceil(extra - 1e-6),
+                    "GPUs",
+                    f"needs {math.ceil(extra - 1e-6):,} more GPUs than the cap on {label} allows ({cap.max_gpus:,})",
+                )
+            )
+    return out
+
+
+def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> list[DiagnosisItem]:
+    """Bisection (log scale) on one common stretch factor of every training deadline.
+
+    The factor is searched up to the one that stretches the shortest deadline to ten years; the
+    horizon grows with the deadlines so the question is only "how long would it take".
+    """
+    runs = [w for w in budget.workloads if isinstance(w, TrainingRun)]
+    if not runs:
+        return []
+
+    def feasible(f: float) -> bool:
+        stretched = [
+            w.model_copy(update={"deadline_days": w.deadline_days * f}) if isinstance(w, TrainingRun) else w
+            for w in budget.workloads
+        ]
+        status, _ = _pipeline_cost(_fit_horizon(_modified(budget, workloads=stretched)), catalog, opts)
+        return status in ("optimal", "feasible")
+
+    hi = max(2.0, 3652.5 / min(r.deadline_days for r in runs))
+    if not feasible(hi):
+        return []
+    lo = 1.0
+    for _ in range(16):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if feasible(mid) else (mid, hi)
+        if hi / lo < 1.002:
+            break
+    names = ", ".join(f"{r.name} {r.deadline_days * hi:.1f} days (now {r.deadline_days:g})" for r in runs)
+    return [
+        DiagnosisItem(
+            "deadline", hi, "x deadline", f"stretching every deadline by {hi:.2f}x makes it feasible: {names}"
+        )
+    ]
+
+
+def _fit_horizon(budget: Budget) -> Budget:
+    ends = [math.ceil(w.end_month - 1e-9) for w in budget.workloads if isinstance(w, TrainingRun)]
+    if budget.horizon_months is not None and ends and max(ends) > budget.horizon_months:
+        return _modified(budget, horizon_months=max(ends))
+    return budget

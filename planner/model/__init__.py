@@ -1,0 +1,1 @@
+"""The optimization model: candidates (hard filters) → build (named constraint families) → solve."""

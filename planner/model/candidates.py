@@ -1,0 +1,399 @@
+"""Candidate generation: which offerings may serve which workload, and everything fixed about them.
+
+Hard filters run here, before any model is built, and every exclusion keeps its reason (a sentence
+with the numbers), so "why not X?" always has an answer. Offerings that differ only by zone are
+merged into one group (the report lists the zones) because the model cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from planner import compute, zoo
+from planner.catalog.catalog import Catalog
+from planner.catalog.schema import Accelerator, Offering
+from planner.enums import CLOUD_TERMS, Precision, Term
+from planner.units import HOURS_PER_DAY, format_count
+from planner.workloads import Budget, InferenceService, TrainingRun
+
+# The largest cluster considered, in GPUs: beyond the largest published training clusters (~100k).
+MAX_CLUSTER_GPUS = 2**17
+
+
+@dataclass(frozen=True)
+class OfferingGroup:
+    """Offerings identical for the model (same prices, caps, fabric) in one or more zones."""
+
+    id: str  # provider/region/instance_type, plus @zone when the same type has several price groups
+    offering: Offering  # representative row (the first zone's)
+    zones: tuple[str, ...]
+    accelerator: Accelerator
+
+    @property
+    def provider(self) -> str:
+        return self.offering.provider
+
+    @property
+    def region(self) -> str:
+        return self.offering.region
+
+    @property
+    def gpus(self) -> int:
+        return self.offering.gpus_per_instance
+
+    def price(self, term: Term) -> float | None:
+        return self.offering.price_per_hour(term)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An offering group a workload may not use, and why."""
+
+    workload: str
+    group: str
+    provider: str
+    region: str
+    accelerator: str
+    instance_type: str
+    code: str  # stable machine-readable reason: provider, region, accelerator, price_scope, ...
+    reason: str  # the sentence shown to users, with numbers and units
+    best_days: float | None = None  # for code "deadline": the shortest deadline this offering meets
+
+
+@dataclass(frozen=True)
+class TrainingOption:
+    """One offering group able to run one training run, with the cluster sized for its deadline."""
+
+    workload: str
+    group: OfferingGroup
+    tier_gpus: int  # the size tier's largest cluster, in GPUs
+    terms: tuple[Term, ...]
+    precision: Precision  # compute precision whose peak is used (fp8 falls back to bf16 where not native)
+    mfu: float
+    goodput: float
+    scaling_efficiency: float  # at the cluster-size tier's largest size (conservative)
+    flops_per_instance_hour: float  # effective: peak x MFU x goodput x scaling efficiency x GPUs x 3600
+    min_instances: int  # smallest cluster meeting deadline and memory (no spot)
+    min_instances_memory: int
+    max_instances: int  # tier top, capacity cap, or 1 without a cluster fabric
+    max_instances_reason: str  # why max_instances: "tier", "capacity cap", "no cluster fabric", "size limit"
+    work_instance_hours: float  # instance-hours of work the run needs on this option
+
+    @property
+    def id(self) -> str:
+        """Offering group and size tier, e.g. 'aws/us-east-1/p5.48xlarge@512gpu'."""
+        return f"{self.group.id}@{self.tier_gpus}gpu"
+
+
+@dataclass
+class Candidates:
+    groups: list[OfferingGroup]
+    needs: dict[str, TrainingNeeds] = field(default_factory=dict)
+    training: dict[str, list[TrainingOption]] = field(default_factory=dict)
+    exclusions: list[Exclusion] = field(default_factory=list)
+
+    def excluded(self, workload: str) -> list[Exclusion]:
+        return [e for e in self.exclusions if e.workload == workload]
+
+
+Verdict = tuple[str, str] | tuple[str, str, float]  # (code, reason[, best_days])
+
+
+@dataclass(frozen=True)
+class TrainingNeeds:
+    """What a training run needs, independent of the hardware."""
+
+    params: float
+    active_params: float
+    flops: float
+    memory_bytes: float
+
+
+def training_needs(run: TrainingRun) -> TrainingNeeds:
+    """Resolve zoo model, FLOPs (6·N·D with N active params) and training-state bytes of a run."""
+    if run.model is not None:
+        arch = zoo.get_model(run.model)
+        params, active = arch.total_params, arch.active_params
+    else:
+        assert run.params is not None
+        params = run.params
+        active = run.active_params or run.params
+    flops = run.flops if run.flops is not None else compute.training_flops(active, run.tokens or 0.0)
+    memory = compute.training_memory_bytes(params, state_bytes_per_param=run.state_bytes_per_param)
+    return TrainingNeeds(params=params, active_params=active, flops=flops, memory_bytes=memory)
+
+
+def group_offerings(catalog: Catalog) -> list[OfferingGroup]:
+    """Merge offerings that differ only in zone (and provenance) into groups, in catalog order."""
+    buckets: dict[tuple, list[Offering]] = defaultdict(list)
+    for o in catalog.offerings:
+        key = (
+            o.provider, o.region, o.instance_type, o.accelerator, o.gpus_per_instance,
+            o.on_demand_usd_per_hour, o.spot_usd_per_hour, o.reserved_1y_usd_per_hour,
+            o.reserved_3y_usd_per_hour, o.capacity_max_instances, o.cluster_interconnect,
+            o.egress_usd_per_gb, o.price_scope,
+        )  # fmt: skip
+        buckets[key].append(o)
+    per_type: dict[tuple[str, str, str], int] = defaultdict(int)
+    for key in buckets:
+        per_type[key[:3]] += 1
+    groups: list[OfferingGroup] = []
+    for key, rows in buckets.items():
+        base = "/".join(key[:3])
+        zones = tuple(sorted({r.zone for r in rows if r.zone}))
+        gid = base if per_type[key[:3]] == 1 else f"{base}@{zones[0] if zones else len(groups)}"
+        groups.append(
+            OfferingGroup(id=gid, offering=rows[0], zones=zones, accelerator=catalog.accelerator(key[3]))
+        )
+    return groups
+
+
+def allowed_terms(budget: Budget, spot_fraction: float) -> tuple[Term, ...]:
+    terms = tuple(budget.constraints.terms) if budget.constraints.terms is not None else CLOUD_TERMS
+    return tuple(t for t in terms if t != Term.SPOT or spot_fraction > 0)
+
+
+def _lower(names: Iterable[str]) -> set[str]:
+    return {n.lower() for n in names}
+
+
+def generate_candidates(budget: Budget, catalog: Catalog) -> Candidates:
+    """Apply hard filters to every (workload, offering group) pair; size training clusters."""
+    groups = group_offerings(catalog)
+    cands = Candidates(groups=groups)
+    for w in budget.workloads:
+        if isinstance(w, TrainingRun):
+            cands.needs[w.name] = training_needs(w)
+            options, excl = training_options(w, budget, catalog, groups)
+            cands.training[w.name] = options
+            cands.exclusions.extend(excl)
+        elif isinstance(w, InferenceService):
+            raise NotImplementedError("inference services are planned in planner.model (issue 4)")
+    return cands
+
+
+def _common_filter(
+    w: TrainingRun | InferenceService, budget: Budget, catalog: Catalog, g: OfferingGroup
+) -> tuple[str, str] | None:
+    """Filters shared by every workload kind: allow-lists and price scope. Returns (code, reason)."""
+    c = budget.constraints
+    provider, region = g.provider.lower(), g.region.lower()
+    if c.providers is not None and provider not in _lower(c.providers):
+        return "provider", f"provider {g.provider} is not in constraints.providers"
+    if provider in _lower(c.exclude_providers):
+        return "provider", f"provider {g.provider} is in constraints.exclude_providers"
+    if c.regions is not None and region not in _lower(c.regions):
+        return "region", f"region {g.region} is not in constraints.regions"
+    if region in _lower(c.exclude_regions):
+        return "region", f"region {g.region} is in constraints.exclude_regions"
+    if w.accelerators is not None:
+        allowed = {catalog.resolve_accelerator(a) for a in w.accelerators}
+        if g.accelerator.id not in allowed:
+            return "accelerator", f"{g.accelerator.id} is not in the workload's accelerators allow-list"
+    quality = g.offering.price_quality
+    if quality != "listed" and not c.include_unlisted_prices:
+        return (
+            "price_quality",
+            f"the catalog flags this price as {quality} (see its notes; set constraints.include_unlisted_prices "
+            "to use it anyway)",
+        )
+    scope = g.offering.price_scope
+    if scope == "host_only":
+        return "price_scope", "the catalog price covers the host VM only; its GPUs are not priced"
+    if scope == "accelerator_only" and not c.include_accelerator_only_prices:
+        return (
+            "price_scope",
+            "the catalog price covers the GPU only, not the host VM "
+            "(set constraints.include_accelerator_only_prices to use it)",
+        )
+    return None
+
+
+def training_options(
+    run: TrainingRun, budget: Budget, catalog: Catalog, groups: list[OfferingGroup]
+) -> tuple[list[TrainingOption], list[Exclusion]]:
+    needs = training_needs(run)
+    spot_fraction = (
+        run.max_spot_fraction if run.max_spot_fraction is not None else budget.constraints.max_spot_fraction
+    )
+    terms_allowed = allowed_terms(budget, spot_fraction)
+    options: list[TrainingOption] = []
+    exclusions: list[Exclusion] = []
+    for g in groups:
+        verdict: Verdict | None = _common_filter(run, budget, catalog, g)
+        found: list[TrainingOption] = []
+        if verdict is None:
+            found, verdict = _training_cluster_options(run, needs, g, terms_allowed)
+        if found:
+            options.extend(found)
+        else:
+            assert verdict is not None
+            exclusions.append(_exclusion(run.name, g, verdict))
+    return options, exclusions
+
+
+def _exclusion(workload: str, g: OfferingGroup, verdict: Verdict) -> Exclusion:
+    best_days = verdict[2] if len(verdict) == 3 else None
+    acc = g.accelerator.id
+    return Exclusion(
+        workload, g.id, g.provider, g.region, acc, g.offering.instance_type, verdict[0], verdict[1], best_days
+    )
+
+
+def _shortest_days(flops: float, rate_no_scaling: float, max_instances: int, gpi: int) -> float:
+    """Shortest run (days) on at most `max_instances`, at the efficiency of the cluster size used."""
+    best = math.inf
+    n = max_instances
+    while n >= 1:
+        eff = compute.scaling_efficiency(_tier_top(n * gpi))
+        best = min(best, flops / (rate_no_scaling * eff * n) / HOURS_PER_DAY)
+        n //= 2
+    return best
+
+
+def _tier_top(gpus: int) -> int:
+    """Largest GPU count of the power-of-two tier holding `gpus` (1, 2, 4, 8, 16, ...)."""
+    return 1 << max(0, math.ceil(math.log2(max(gpus, 1))))
+
+
+@dataclass(frozen=True)
+class _ClusterBasics:
+    """What sizing needs about one (run, offering group) pair, before any tier is chosen."""
+
+    terms: tuple[Term, ...]
+    precision: Precision
+    rate_per_gpu_hour: float  # FLOPs per GPU-hour before scaling efficiency: peak x MFU x goodput x 3600
+    mfu: float
+    goodput: float
+    min_gpus_memory: int
+    n_memory: int  # instances holding the training state
+    hard_max: int  # most instances: capacity cap, 1 without a fabric, or the size limit
+    limit_kind: str
+    limit_reason: str
+
+
+def _cluster_basics(
+    run: TrainingRun, needs: TrainingNeeds, g: OfferingGroup, terms_allowed: tuple[Term, ...]
+) -> _ClusterBasics | Verdict:
+    acc, gpi = g.accelerator, g.gpus
+    terms = tuple(t for t in terms_allowed if g.price(t) is not None)
+    if not terms:
+        sold = [t.value for t in CLOUD_TERMS if g.price(t) is not None]
+        return "no_price", f"no price for the allowed terms (sold as: {', '.join(sold) or 'nothing'})"
+    precision = compute.training_compute_precision(acc, run.precision)
+    peak = None if precision is None else acc.peak_flops_per_s(precision)
+    if precision is None or peak is None:
+        return "precision", f"{acc.id} has no known dense {run.precision.value} (or bf16/fp16) tensor peak"
+    mfu = run.mfu if run.mfu is not None else compute.default_mfu(acc.id, needs.params, precision)
+    goodput = run.goodput if run.goodput is not None else compute.DEFAULT_GOODPUT
+    min_gpus_mem = compute.min_gpus_for_memory(needs.memory_bytes, acc.memory_gib)
+    n_mem = max(1, math.ceil(min_gpus_mem / gpi))
+    hard_max, limit_kind = MAX_CLUSTER_GPUS // gpi, "size limit"
+    limit_reason = f"the largest cluster considered ({MAX_CLUSTER_GPUS:,} GPUs)"
+    if g.offering.cluster_interconnect is None:
+        hard_max, limit_kind = 1, "no cluster fabric"
+        limit_reason = "no cluster interconnect is listed for multi-node runs"
+    cap = g.offering.capacity_max_instances
+    if cap is not None and cap < hard_max:
+        hard_max, limit_kind = cap, "capacity cap"
+        limit_reason = f"the catalog capacity cap of {cap} instances"
+    if n_mem > hard_max:
+        return (
+            "memory",
+            f"training state of {needs.memory_bytes / 1e12:.2f} TB needs {min_gpus_mem:,} x {acc.id} "
+            f"({n_mem} instances) but {limit_reason} allows {hard_max * gpi:,} GPUs",
+        )
+    return _ClusterBasics(
+        terms,
+        precision,
+        peak * mfu * goodput * 3600.0,
+        mfu,
+        goodput,
+        min_gpus_mem,
+        n_mem,
+        hard_max,
+        limit_kind,
+        limit_reason,
+    )
+
+
+def _tier_tops(first_gpus: int, last_gpus: int) -> list[int]:
+    """Power-of-two tier tops (GPUs) from the tier holding first_gpus to the one holding last_gpus."""
+    tops, top = [], _tier_top(first_gpus)
+    while top <= _tier_top(last_gpus):
+        tops.append(top)
+        top *= 2
+    return tops
+
+
+def _smallest_tier(flops: float, b: _ClusterBasics, gpi: int, window_h: float) -> int | None:
+    """Top (GPUs) of the smallest tier whose largest cluster finishes within window_h, or None."""
+    for top in _tier_tops(b.n_memory * gpi, b.hard_max * gpi):
+        n_hi = min(max(1, top // gpi), b.hard_max)
+        work_h = flops / (b.rate_per_gpu_hour * compute.scaling_efficiency(top) * gpi)
+        if n_hi * window_h >= work_h * (1 - 1e-9):
+            return top
+    return None
+
+
+def _training_cluster_options(
+    run: TrainingRun, needs: TrainingNeeds, g: OfferingGroup, terms_allowed: tuple[Term, ...]
+) -> tuple[list[TrainingOption], Verdict | None]:
+    """Cluster options of one offering for one run: one per size tier the model may choose, or why none.
+
+    Per-GPU throughput falls with cluster size (compute.scaling_efficiency). Sizes are grouped in
+    power-of-two tiers; a tier's efficiency is evaluated at its largest size, so the work estimate
+    is conservative by at most one doubling's loss, and the cluster may take any size inside it.
+    The smallest tier meeting deadline and memory is always an option. Larger tiers cost more hours
+    at the same price, so they only matter when they draw more idle committed capacity at once:
+    offerings with commitment terms also get every tier up to the one finishing the run in a day.
+    That top does not depend on the deadline, so a longer deadline never removes an option.
+    """
+    basics = _cluster_basics(run, needs, g, terms_allowed)
+    if not isinstance(basics, _ClusterBasics):
+        return [], basics
+    gpi = g.gpus
+    first = _smallest_tier(needs.flops, basics, gpi, run.deadline_days * HOURS_PER_DAY)
+    if first is None:
+        best_days = _shortest_days(needs.flops, basics.rate_per_gpu_hour * gpi, basics.hard_max, gpi)
+        n_top = basics.hard_max
+        return [], (
+            "deadline",
+            f"cannot deliver {format_count(needs.flops)} FLOPs in {run.deadline_days:g} days: "
+            f"{basics.limit_reason} allows {n_top:,} instances ({n_top * gpi:,} GPUs); "
+            f"shortest deadline on this offering ≈ {best_days:.1f} days",
+            best_days,
+        )
+    tops = [first]
+    if any(t.is_reserved for t in basics.terms):
+        last = _smallest_tier(needs.flops, basics, gpi, HOURS_PER_DAY) or _tier_top(basics.hard_max * gpi)
+        tops = [t for t in _tier_tops(first, max(first, last))]
+    options = []
+    for top in tops:
+        eff = compute.scaling_efficiency(top)
+        rate = basics.rate_per_gpu_hour * eff * gpi  # FLOPs per instance-hour
+        work_h = needs.flops / rate
+        n_hi = min(max(1, top // gpi), basics.hard_max)
+        n_min = max(basics.n_memory, math.ceil(work_h / (run.deadline_days * HOURS_PER_DAY) - 1e-9))
+        options.append(
+            TrainingOption(
+                workload=run.name,
+                group=g,
+                tier_gpus=top,
+                terms=basics.terms,
+                precision=basics.precision,
+                mfu=basics.mfu,
+                goodput=basics.goodput,
+                scaling_efficiency=eff,
+                flops_per_instance_hour=rate,
+                min_instances=n_min,
+                min_instances_memory=basics.n_memory,
+                max_instances=n_hi,
+                max_instances_reason="tier" if n_hi < basics.hard_max else basics.limit_kind,
+                work_instance_hours=work_h,
+            )
+        )
+    return options, None

@@ -1,0 +1,36 @@
+"""Options of one planning run (solver choice and limits, which explanations to compute)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from planner.errors import InputError
+
+SolverName = Literal["auto", "highs", "cbc"]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    solver: SolverName = "auto"  # auto: HiGHS when highspy imports, else CBC
+    time_limit_s: float = 120.0
+    mip_gap: float = 1e-6  # relative; hand-checkable plans want the proven optimum
+    explain: bool = True  # shadow prices, what-ifs, runner-ups (extra re-solves)
+    verify: bool = True  # independent re-check of the plan
+    prune_dominated: bool = True  # drop offerings that cannot be in any optimal plan
+    threads: int | None = None
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> PlanOptions:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise InputError(f"unknown plan option(s) {unknown}: allowed are {sorted(known)}")
+        opts = cls(**kwargs)
+        if opts.solver not in ("auto", "highs", "cbc"):
+            raise InputError(f"solver must be 'auto', 'highs' or 'cbc', got {opts.solver!r}")
+        if not opts.time_limit_s > 0:
+            raise InputError(f"time_limit_s must be > 0, got {opts.time_limit_s!r}")
+        if not 0 <= opts.mip_gap < 1:
+            raise InputError(f"mip_gap must be in [0, 1), got {opts.mip_gap!r}")
+        return opts

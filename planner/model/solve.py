@@ -1,0 +1,163 @@
+"""Solver adapter: HiGHS (via highspy) by default, CBC as fallback; status, gap and MILP duals.
+
+A time-limited MILP can report "Optimal" through PuLP with an unproven incumbent, so the status
+here comes from the solution status and the proven gap, not from `prob.status` alone. Duals of a
+MILP are meaningless (HiGHS returns 0 on every row); `fixed_lp_duals` fixes every integer at its
+solution value, re-solves the LP and reads the duals: marginal costs *given the chosen clusters
+and commitments* (linopy's fix-and-relax recipe).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+import pulp
+
+from planner.errors import SolverError
+from planner.model.options import PlanOptions
+
+Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution"]
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: Status
+    termination: str  # what stopped the solver: optimal, time_limit, infeasible, unbounded, ...
+    objective: float | None
+    mip_gap: float | None  # proven relative gap (None: LP, or the solver does not report it)
+    seconds: float
+    solver: str
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+@cache
+def _highs_available() -> bool:
+    """True when highspy imports; also swallows the banner HiGHS prints on its first use.
+
+    highspy writes "Running HiGHS ..." straight to file descriptor 1 the first time a Highs object
+    is created, whatever the output options, which would corrupt `--format json` on stdout. We
+    create that first object with descriptor 1 pointed at /dev/null.
+    """
+    try:
+        if not pulp.HiGHS(msg=False).available():
+            return False
+        import highspy
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        return True
+    except Exception:  # a broken highspy install must not take the planner down: fall back to CBC
+        return False
+
+
+@cache
+def _cbc_available() -> bool:
+    try:
+        return bool(pulp.PULP_CBC_CMD(msg=False).available())
+    except Exception:
+        return False
+
+
+def make_solver(options: PlanOptions, *, mip: bool = True) -> tuple[Any, str]:
+    """The PuLP solver object and its label; falls back from HiGHS to CBC, errors if neither exists."""
+    want_highs = options.solver in ("auto", "highs")
+    kwargs: dict[str, Any] = {"msg": False, "timeLimit": options.time_limit_s}
+    if mip:
+        kwargs["gapRel"] = options.mip_gap
+    if options.threads:
+        kwargs["threads"] = options.threads
+    if want_highs and _highs_available():
+        return pulp.HiGHS(**kwargs), "HiGHS"
+    if _cbc_available():
+        label = "CBC" if options.solver == "cbc" else "CBC (HiGHS unavailable: pip install highspy)"
+        return pulp.PULP_CBC_CMD(**kwargs), label
+    raise SolverError(
+        "no MILP solver is available: install highspy (pip install highspy) or a CBC binary "
+        "(bundled with pulp on most platforms)"
+    )
+
+
+def solve(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
+    """Solve `prob` in place and classify the outcome."""
+    solver, label = make_solver(options, mip=prob.isMIP())
+    started = time.perf_counter()
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"{label} failed: {exc}") from exc
+    seconds = time.perf_counter() - started
+    return _classify(prob, label, seconds)
+
+
+def _classify(prob: pulp.LpProblem, label: str, seconds: float) -> SolveResult:
+    status = pulp.LpStatus.get(prob.status, "Undefined")
+    sol = prob.sol_status
+    gap = None
+    termination = status.lower()
+    highs = getattr(prob, "solverModel", None) if label == "HiGHS" else None
+    if highs is not None:
+        termination = highs.modelStatusToString(highs.getModelStatus()).lower()
+        info = highs.getInfo()
+        if prob.isMIP():
+            g = float(info.mip_gap)
+            gap = g if math.isfinite(g) and g >= 0 else None
+        if int(info.primal_solution_status) == 0 and status == "Optimal":
+            return SolveResult(
+                "no_solution", termination, None, None, seconds, label, "stopped before any plan was found"
+            )
+    if status == "Infeasible":
+        return SolveResult("infeasible", "infeasible", None, None, seconds, label)
+    if status == "Unbounded":
+        return SolveResult("unbounded", "unbounded", None, None, seconds, label)
+    if status != "Optimal" or sol == pulp.LpSolutionNoSolutionFound:
+        return SolveResult("no_solution", termination, None, None, seconds, label, f"solver status {status}")
+    objective = pulp.value(prob.objective)
+    objective = float(objective) if objective is not None else 0.0
+    proven = sol == pulp.LpSolutionOptimal and "time" not in termination and "limit" not in termination
+    return SolveResult("optimal" if proven else "feasible", termination, objective, gap, seconds, label)
+
+
+def integer_variables(prob: pulp.LpProblem) -> list[pulp.LpVariable]:
+    return [v for v in prob.variables() if v.cat == pulp.LpInteger]
+
+
+def fixed_lp_duals(prob: pulp.LpProblem, options: PlanOptions) -> dict[str, float]:
+    """Duals (by PuLP constraint name) of the LP with every integer fixed at its solution value.
+
+    The problem is restored afterwards: categories, bounds and the MILP solution values.
+    """
+    ints = integer_variables(prob)
+    saved = {v.name: (v.lowBound, v.upBound, v.cat) for v in ints}
+    values = {v.name: v.varValue for v in prob.variables()}
+    try:
+        for v in ints:
+            val = round(v.varValue or 0.0)
+            v.lowBound = v.upBound = val
+            v.cat = pulp.LpContinuous
+        solver, _ = make_solver(options, mip=False)
+        prob.solve(solver)
+        if pulp.LpStatus.get(prob.status) != "Optimal":
+            return {}
+        return {name: float(c.pi or 0.0) for name, c in prob.constraints.items()}
+    finally:
+        for v in ints:
+            v.lowBound, v.upBound, v.cat = saved[v.name]
+        for v in prob.variables():
+            v.varValue = values.get(v.name)

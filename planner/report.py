@@ -1,0 +1,161 @@
+"""Render plans for people and programs: text, markdown and JSON (no printing anywhere else).
+
+Every figure carries its unit: dollars are formatted with `$`, column headers name their units.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+from tabulate import tabulate
+
+from planner.result import Plan, exclusion_summary
+from planner.units import format_count, format_usd
+
+_TERM_LABEL = {
+    "on_demand": "on-demand",
+    "spot": "spot",
+    "reserved_1y": "1-year commitment",
+    "reserved_3y": "3-year commitment",
+    "own_dc": "own data center",
+}
+
+
+def to_json(plan: Plan, timings: bool = False) -> str:
+    """Deterministic JSON (sorted keys, rounded floats); timings only when asked for."""
+    return json.dumps(plan.to_dict(timings=timings), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _usd(x: Any) -> str:
+    return "" if x is None or (isinstance(x, float) and pd.isna(x)) else format_usd(float(x))
+
+
+def _num(x: Any, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return ""
+    return f"{float(x):,.{digits}f}"
+
+
+def allocation_table(plan: Plan, fmt: str = "simple") -> str:
+    """Purchases (rent and commitment rows) and draws, one line each, with units in the headers."""
+    if plan.allocations.empty:
+        return "(no allocations)"
+    rows = []
+    for r in plan.allocations.to_dict(orient="records"):
+        util = r.get("utilization")
+        rows.append(
+            [
+                r["workload"],
+                r["row_type"],
+                _TERM_LABEL.get(r["term"], r["term"]),
+                f"{r['provider']}/{r['region']}",
+                r["instance_type"],
+                r["accelerator"],
+                _num(r["gpus"]),
+                _num(r["start_month"]),
+                _num(r["months"], 2),
+                _num(r["gpu_hours"]),
+                "" if util is None or pd.isna(util) else f"{util:.0%}",
+                _usd(r["price_per_hour_usd"]),
+                _usd(r["cost_usd"]),
+            ]
+        )
+    headers = [
+        "workload", "row", "term", "provider/region", "instance", "accelerator", "GPUs",
+        "start month", "months", "GPU-hours", "used", "USD/instance-hour", "cost (USD)",
+    ]  # fmt: skip
+    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+
+
+def workload_lines(plan: Plan) -> list[str]:
+    lines = []
+    for w in plan.workloads:
+        if w.get("kind") == "training":
+            c = w.get("cluster")
+            if not c:
+                lines.append(f"- {w['name']} (training, {format_count(w['flops'])} FLOPs): no cluster")
+                continue
+            finish = w.get("finish_days")
+            lines.append(
+                f"- {w['name']} (training): {format_count(w['flops'])} FLOPs on {c['instances']:,} x "
+                f"{c['instance_type']} = {c['gpus']:,} {c['accelerator']} at {c['provider']}/{c['region']}; "
+                f"{w['gpu_hours']:,.0f} GPU-hours; finishes in {finish:.1f} of {w['deadline_days']:g} days "
+                f"(MFU {w['mfu']:.2f}, goodput {w['goodput']:.2f}, scaling efficiency {w['scaling_efficiency']:.2f})"
+            )
+    return lines
+
+
+def render_text(plan: Plan, fmt: str = "simple") -> str:
+    """The plan, its costs and its explanation in plain sentences (fmt: tabulate table format)."""
+    md = fmt == "github"
+    h = (lambda t: f"\n## {t}\n") if md else (lambda t: f"\n{t}\n{'-' * len(t)}")
+    out = [f"# Plan: {plan.name}" if md else f"Plan: {plan.name}"]
+    gap = f", proven gap {plan.solver.mip_gap:.3%}" if plan.solver.mip_gap is not None else ""
+    out.append(
+        f"status: {plan.status} ({plan.solver.name}{gap}); catalog: {plan.catalog}; horizon: {plan.horizon_months} months"
+    )
+    if plan.total_cost_usd is not None:
+        budget = f" of a {format_usd(plan.budget_usd)} budget" if plan.budget_usd else ""
+        out.append(f"total cost: {format_usd(plan.total_cost_usd)}{budget}")
+    out += [f"note: {n}" for n in plan.notes]
+    if plan.status == "infeasible":
+        out.append(h("Why there is no plan"))
+        out += [f"- {d.message}" for d in plan.diagnosis]
+    else:
+        out.append(h("Workloads"))
+        out += workload_lines(plan)
+        if plan.cost_breakdown:
+            out.append(h("Cost by term"))
+            out += [
+                f"- {_TERM_LABEL.get(k, k)}: {format_usd(v)}"
+                for k, v in plan.cost_breakdown.items()
+                if abs(v) > 0.005
+            ]
+        out.append(h("Allocations"))
+        out.append(allocation_table(plan, fmt))
+        if plan.binding:
+            out.append(h("What binds and what it costs"))
+            for b in plan.binding:
+                out.append(f"- [{b.name}] {b.explanation}")
+        if plan.what_ifs:
+            out.append(h("What if"))
+            for w in plan.what_ifs:
+                if w.cost_usd is None:
+                    out.append(f"- {w.description}: {w.status} (no plan)")
+                else:
+                    out.append(f"- {w.description}: {format_usd(w.cost_usd)} ({_signed(w.delta_usd)})")
+        if plan.runner_ups:
+            out.append(h("Runner-ups"))
+            for r in plan.runner_ups:
+                what = f"{r.kind} {r.label}"
+                if r.cost_usd is None:
+                    out.append(f"- {r.workload}, {what}: {r.status}: {r.reason}")
+                else:
+                    out.append(
+                        f"- {r.workload}, {what}: {format_usd(r.cost_usd)} on {r.offering}: {r.reason}"
+                    )
+    excl = exclusion_summary(plan.exclusions)
+    if excl:
+        out.append(h("Excluded offerings"))
+        for e in excl:
+            out.append(f"- {e['workload']}: {e['offerings']:,} excluded ({e['code']}), e.g. {e['example']}")
+    if plan.verification.checks:
+        v = plan.verification
+        out.append(h("Verification"))
+        out.append(f"independent check: {'passed' if v.ok else 'FAILED'} ({len(v.checks)} checks)")
+        out += [f"- FAILED {c.name}: {c.detail}" for c in v.failures()]
+    return "\n".join(out) + "\n"
+
+
+def _signed(x: float | None) -> str:
+    if x is None:
+        return ""
+    if abs(x) < 0.005:
+        return "no change"
+    return f"+{format_usd(x)}" if x > 0 else format_usd(x)
+
+
+def render_markdown(plan: Plan) -> str:
+    return render_text(plan, fmt="github")

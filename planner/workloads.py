@@ -1,0 +1,395 @@
+"""Workload and budget specifications: the pydantic models a budget YAML file is read into.
+
+The same classes are the Python API (`planner.TrainingRun(...)`, `planner.Budget(...)`), so a notebook
+user and a YAML author use the same field names. Units are parsed here, once: "70B", "2T", "60d",
+"$4M", "20%". Every model forbids unknown keys, so a typo is an error that names the field.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from planner.catalog.schema import StrictModel
+from planner.enums import Precision, Term
+from planner.errors import InputError, Problem, problems_from_validation
+from planner.io import read_yaml
+from planner.units import DAYS_PER_MONTH, USD, Count, Days, Fraction
+
+PositiveCount = Annotated[Count, Field(gt=0)]
+
+
+class _Workload(StrictModel):
+    name: str = Field(min_length=1, description="Unique name of the workload within the budget.")
+    model: str | None = Field(
+        default=None, description="Model id from the zoo (`planner.zoo`), e.g. llama-2-70b."
+    )
+    params: PositiveCount | None = Field(default=None, description="Total parameters, e.g. 70B.")
+    active_params: PositiveCount | None = Field(
+        default=None, description="Parameters active per token (mixture-of-experts); default = params."
+    )
+    start_month: int = Field(
+        default=0, ge=0, description="Month of the horizon (0-based) the workload starts."
+    )
+    accelerators: list[str] | None = Field(
+        default=None, description="Allow-list of accelerator names; default: all in the catalog."
+    )
+    max_spot_fraction: Fraction | None = Field(
+        default=None, description="Share of this workload's GPU-hours allowed on spot; default: the budget's."
+    )
+
+    @model_validator(mode="after")
+    def _model_or_params(self) -> _Workload:
+        if self.model is None and self.params is None:
+            raise ValueError("give either `model` (a zoo id such as llama-2-70b) or `params` (e.g. 70B)")
+        if self.model is not None and self.params is not None:
+            raise ValueError("give either `model` or `params`, not both (params come from the zoo)")
+        if self.params is not None and self.active_params is not None and self.active_params > self.params:
+            raise ValueError(
+                f"active_params ({self.active_params:.3g}) cannot exceed params ({self.params:.3g})"
+            )
+        return self
+
+
+class TrainingRun(_Workload):
+    """A training run: deliver 6·N·D FLOPs on one homogeneous cluster before the deadline."""
+
+    kind: Literal["training"] = "training"
+    tokens: PositiveCount | None = Field(default=None, description="Training tokens D, e.g. 2T.")
+    flops: PositiveCount | None = Field(default=None, description="Total training FLOPs (instead of tokens).")
+    precision: Precision = Field(
+        default=Precision.BF16, description="Compute precision (bf16, fp16, fp8, fp32)."
+    )
+    deadline_days: Days = Field(
+        gt=0, description="Days from the start of start_month to finish, e.g. 60 or '8 weeks'."
+    )
+    mfu: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Model FLOPs utilization; default: per-accelerator calibrated value.",
+    )
+    goodput: Fraction | None = Field(
+        default=None, description="Share of wall-clock time doing useful training; default: planner.compute."
+    )
+    state_bytes_per_param: float = Field(
+        default=16.0,
+        gt=0,
+        description="Training state per parameter (16 B: mixed-precision Adam), sharded over the cluster.",
+    )
+
+    @model_validator(mode="after")
+    def _tokens_or_flops(self) -> TrainingRun:
+        if (self.tokens is None) == (self.flops is None):
+            raise ValueError("give exactly one of `tokens` (e.g. 2T) or `flops` (e.g. 8.4e23)")
+        if self.precision in (Precision.INT8, Precision.INT4):
+            raise ValueError(
+                f"precision {self.precision.value} is not a training precision: use bf16, fp16, fp8 or fp32"
+            )
+        return self
+
+    @property
+    def deadline_months(self) -> float:
+        return self.deadline_days / DAYS_PER_MONTH
+
+    @property
+    def end_month(self) -> float:
+        """Fractional month at which the deadline falls."""
+        return self.start_month + self.deadline_months
+
+
+class RequestBucket(StrictModel):
+    """One class of requests in a request mix."""
+
+    input_tokens: PositiveCount
+    output_tokens: PositiveCount
+    share: Fraction = Field(description="Share of requests in this bucket; shares sum to 1.")
+
+
+class DailyProfile(StrictModel):
+    """Demand shape within a day: peak hours at peak_factor, base hours at base_factor, the rest at 1.0."""
+
+    peak_factor: float = Field(default=1.0, gt=0, description="Demand multiplier in peak hours.")
+    peak_hours: float = Field(default=0.0, ge=0, le=24, description="Peak hours per day.")
+    base_factor: float = Field(default=1.0, gt=0, description="Demand multiplier in base (night) hours.")
+    base_hours: float = Field(default=8.0, ge=0, le=24, description="Base hours per day.")
+
+    @model_validator(mode="after")
+    def _hours_fit(self) -> DailyProfile:
+        if self.peak_hours + self.base_hours > 24:
+            raise ValueError(f"peak_hours + base_hours = {self.peak_hours + self.base_hours:g} exceeds 24")
+        return self
+
+
+class Snapshot(StrictModel):
+    """A named demand level held for some hours of every day."""
+
+    name: str = Field(min_length=1)
+    hours_per_day: float = Field(gt=0, le=24)
+    factor: float = Field(gt=0, description="Multiplier on the month's requests_per_s.")
+
+
+class InferenceService(_Workload):
+    """An inference service: serve requests/s (per month, per daily snapshot) within latency targets."""
+
+    kind: Literal["inference"] = "inference"
+    layers: int | None = Field(
+        default=None, gt=0, description="Architecture, when `params` is given without `model`."
+    )
+    hidden_size: int | None = Field(default=None, gt=0)
+    attention_heads: int | None = Field(default=None, gt=0)
+    kv_heads: int | None = Field(default=None, gt=0)
+    precision: Precision = Field(
+        default=Precision.BF16, description="Weights precision: bf16/fp16/fp8/int8/int4."
+    )
+    input_tokens: PositiveCount | None = Field(default=None, description="Prompt tokens per request.")
+    output_tokens: PositiveCount | None = Field(default=None, description="Generated tokens per request.")
+    request_mix: list[RequestBucket] | None = Field(default=None, description="Buckets instead of one shape.")
+    requests_per_s: Annotated[float, Field(gt=0)] | list[Annotated[float, Field(ge=0)]] = Field(
+        description="Requests/s: one value, or one per month from start_month."
+    )
+    growth_per_month: float = Field(
+        default=0.0, gt=-1, description="Monthly growth, compounding (0.3 = +30%)."
+    )
+    end_month: int | None = Field(default=None, gt=0, description="Month the service stops (exclusive).")
+    daily_profile: DailyProfile | None = None
+    snapshots: list[Snapshot] | None = Field(
+        default=None, description="Explicit daily snapshots (instead of daily_profile)."
+    )
+    tpot_ms: float | None = Field(default=None, gt=0, description="Time per output token target, ms.")
+    ttft_ms: float | None = Field(default=None, gt=0, description="Time to first token target, ms.")
+    min_replicas: int = Field(
+        default=1, ge=0, description="Availability floor: replicas running at all times."
+    )
+    egress_gb_per_request: float = Field(
+        default=0.0, ge=0, description="Response bytes sent out, GB per request."
+    )
+    throughput_table: str | None = Field(
+        default=None,
+        description="CSV of measured tokens/s per (accelerator, gpus, input, output); overrides estimates.",
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> InferenceService:
+        has_single = self.input_tokens is not None or self.output_tokens is not None
+        if self.request_mix is not None and has_single:
+            raise ValueError("give either input_tokens/output_tokens or request_mix, not both")
+        if self.request_mix is None and (self.input_tokens is None or self.output_tokens is None):
+            raise ValueError("give input_tokens and output_tokens (or a request_mix)")
+        if self.request_mix is not None:
+            total = sum(b.share for b in self.request_mix)
+            if not math.isclose(total, 1.0, abs_tol=1e-6):
+                raise ValueError(f"request_mix shares must sum to 1, they sum to {total:g}")
+        if self.daily_profile is not None and self.snapshots is not None:
+            raise ValueError("give either daily_profile or snapshots, not both")
+        if self.snapshots is not None:
+            hours = sum(s.hours_per_day for s in self.snapshots)
+            if not math.isclose(hours, 24.0, abs_tol=1e-6):
+                raise ValueError(f"snapshot hours_per_day must sum to 24, they sum to {hours:g}")
+            names = [s.name for s in self.snapshots]
+            if len(set(names)) != len(names):
+                raise ValueError(f"snapshot names must be unique, got {names}")
+        if isinstance(self.requests_per_s, list):
+            if not self.requests_per_s:
+                raise ValueError("requests_per_s list is empty: give one value per month")
+            if self.growth_per_month:
+                raise ValueError(
+                    "growth_per_month applies to a single requests_per_s, not to a per-month list"
+                )
+        if self.end_month is not None and self.end_month <= self.start_month:
+            raise ValueError(f"end_month ({self.end_month}) must be after start_month ({self.start_month})")
+        if self.params is not None and self.model is None:
+            arch = (self.layers, self.hidden_size, self.attention_heads, self.kv_heads)
+            if any(a is not None for a in arch) and any(a is None for a in arch):
+                raise ValueError(
+                    "give all of layers, hidden_size, attention_heads, kv_heads, or none (inferred)"
+                )
+        return self
+
+    @property
+    def buckets(self) -> list[RequestBucket]:
+        """The request mix, or the single (input, output) shape as one bucket with share 1."""
+        if self.request_mix is not None:
+            return list(self.request_mix)
+        assert self.input_tokens is not None and self.output_tokens is not None
+        return [RequestBucket(input_tokens=self.input_tokens, output_tokens=self.output_tokens, share=1.0)]
+
+    def daily_snapshots(self) -> list[Snapshot]:
+        """Snapshots of a day with their hours and demand factors (one 'flat' snapshot by default)."""
+        if self.snapshots is not None:
+            return list(self.snapshots)
+        prof = self.daily_profile
+        if prof is None:
+            return [Snapshot(name="flat", hours_per_day=24.0, factor=1.0)]
+        out = []
+        if prof.peak_hours > 0:
+            out.append(Snapshot(name="peak", hours_per_day=prof.peak_hours, factor=prof.peak_factor))
+        shoulder = 24.0 - prof.peak_hours - prof.base_hours
+        if shoulder > 0:
+            out.append(Snapshot(name="shoulder", hours_per_day=shoulder, factor=1.0))
+        if prof.base_hours > 0:
+            out.append(Snapshot(name="base", hours_per_day=prof.base_hours, factor=prof.base_factor))
+        return out
+
+    def last_month(self, horizon_months: int) -> int:
+        """First month after the service (exclusive end), within the horizon."""
+        if self.end_month is not None:
+            return min(self.end_month, horizon_months)
+        if isinstance(self.requests_per_s, list):
+            return min(self.start_month + len(self.requests_per_s), horizon_months)
+        return horizon_months
+
+    def requests_per_s_in_month(self, month: int) -> float:
+        """Mean requests/s in `month` before the daily profile (0 outside the service's months)."""
+        if month < self.start_month or (self.end_month is not None and month >= self.end_month):
+            return 0.0
+        if isinstance(self.requests_per_s, list):
+            i = month - self.start_month
+            return self.requests_per_s[i] if i < len(self.requests_per_s) else 0.0
+        return self.requests_per_s * (1.0 + self.growth_per_month) ** (month - self.start_month)
+
+
+Workload = Annotated[TrainingRun | InferenceService, Field(discriminator="kind")]
+
+
+class Cap(StrictModel):
+    """At most `max_gpus` GPUs at once across the offerings matching every given filter."""
+
+    max_gpus: int = Field(gt=0)
+    accelerator: str | None = None
+    provider: str | None = None
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        parts = [p for p in (self.provider, self.region, self.accelerator) if p]
+        return "/".join(parts) if parts else "all offerings"
+
+
+class Constraints(StrictModel):
+    """Budget-wide constraints. Every field is optional; defaults allow everything but spot."""
+
+    budget_usd: Annotated[USD, Field(gt=0)] | None = Field(default=None, description="Total spend cap, USD.")
+    providers: list[str] | None = Field(default=None, description="Allow-list of providers; default: all.")
+    exclude_providers: list[str] = Field(default_factory=list)
+    regions: list[str] | None = Field(default=None, description="Allow-list of regions (data residency).")
+    exclude_regions: list[str] = Field(default_factory=list)
+    max_spot_fraction: Fraction = Field(default=0.0, description="Share of GPU-hours allowed on spot.")
+    terms: list[Term] | None = Field(
+        default=None, description="Allowed purchase terms; default: all cloud terms."
+    )
+    caps: list[Cap] = Field(default_factory=list, description="Supply caps in GPUs at any one time.")
+    include_accelerator_only_prices: bool = Field(
+        default=False, description="Use catalog rows whose price excludes the host VM (GCP GPU SKUs)."
+    )
+    include_unlisted_prices: bool = Field(
+        default=False,
+        description="Use catalog prices flagged 'placeholder' or 'suspect' (price_quality) as if listed.",
+    )
+    credit_reserved_beyond_horizon: bool = Field(
+        default=False,
+        description="Count only the in-horizon months of a commitment (its remainder is assumed resold/used).",
+    )
+
+
+class Budget(StrictModel):
+    """A budget file: workloads over a horizon, constraints, and the catalog to plan on."""
+
+    name: str = Field(min_length=1)
+    catalog: str = Field(
+        default="default", description="'default' or a catalog folder path (relative to the file)."
+    )
+    horizon_months: int | None = Field(
+        default=None,
+        gt=0,
+        le=120,
+        description="Planning horizon; default: 12 or enough to cover every workload.",
+    )
+    constraints: Constraints = Field(default_factory=Constraints)
+    workloads: list[Workload] = Field(min_length=1)
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("workloads")
+    @classmethod
+    def _unique_names(cls, v: list[TrainingRun | InferenceService]) -> list[TrainingRun | InferenceService]:
+        message = _duplicate_names_message([w.name for w in v])
+        if message:
+            raise ValueError(message)
+        return v
+
+    @model_validator(mode="after")
+    def _fits_horizon(self) -> Budget:
+        if self.horizon_months is None:
+            return self
+        for w in self.workloads:
+            end = w.end_month if isinstance(w, TrainingRun) else float(w.start_month + 1)
+            if end > self.horizon_months + 1e-9:
+                raise ValueError(
+                    f"workload {w.name!r} runs to month {end:.2f} but horizon_months is {self.horizon_months}: "
+                    f"raise horizon_months to {math.ceil(end)} or move the workload"
+                )
+        return self
+
+    @property
+    def horizon(self) -> int:
+        """Horizon in months: the given one, or max(12, the month the last training run ends)."""
+        if self.horizon_months is not None:
+            return self.horizon_months
+        ends = [math.ceil(w.end_month - 1e-9) for w in self.workloads if isinstance(w, TrainingRun)]
+        ends += [w.start_month + 1 for w in self.workloads if isinstance(w, InferenceService)]
+        return max([12, *ends])
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder relative paths in the budget (catalog, throughput tables) are resolved against."""
+        return self._base_dir or Path.cwd()
+
+    def with_base_dir(self, base_dir: Path) -> Budget:
+        self._base_dir = base_dir
+        return self
+
+
+def _duplicate_names_message(names: list[Any]) -> str | None:
+    dups = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
+    return f"duplicate workload names {dups}: names must be unique" if dups else None
+
+
+def load_budget(path: str | Path) -> Budget:
+    """Read and validate a budget YAML file; all problems are reported together with field paths."""
+    path = Path(path)
+    data: Any = read_yaml(path)
+    return parse_budget(data, source=str(path), base_dir=path.resolve().parent)
+
+
+def parse_budget(data: Any, source: str = "<budget>", base_dir: Path | None = None) -> Budget:
+    """Validate an already-parsed mapping as a Budget (what load_budget does after reading YAML)."""
+    if not isinstance(data, dict):
+        raise InputError(
+            f"expected a mapping with `name` and `workloads` at the top, got {type(data).__name__}", source
+        )
+    try:
+        budget = Budget.model_validate(data)
+    except ValidationError as exc:
+        problems = list(problems_from_validation(exc, source=source))
+        # The model-level duplicate check only runs once every workload validates; check the raw
+        # names too so a file with several mistakes reports all of them at once.
+        raw = data.get("workloads")
+        if isinstance(raw, list):
+            message = _duplicate_names_message([w.get("name") if isinstance(w, dict) else None for w in raw])
+            if message and not any(message in p.message for p in problems):
+                problems.append(Problem(message, source=source, location="workloads"))
+        raise InputError(problems) from None
+    return budget.with_base_dir(base_dir or Path.cwd())
+
+
+def as_budget(spec: Budget | TrainingRun | InferenceService) -> Budget:
+    """Wrap a single workload into a one-workload budget with defaults (used by `planner.plan`)."""
+    if isinstance(spec, Budget):
+        return spec
+    if isinstance(spec, (TrainingRun, InferenceService)):
+        return Budget(name=spec.name, workloads=[spec])
+    raise InputError(f"plan() expects a Budget, TrainingRun or InferenceService, got {type(spec).__name__}")
