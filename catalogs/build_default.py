@@ -1255,7 +1255,10 @@ no reserved prices.
 _INTERCONNECT_TEXT = """
 `cluster_interconnect` is set only for instance types with a documented multi-node RDMA fabric
 (rules below, first match wins); empty means not known to have one, and the planner then refuses
-multi-node runs on that offering. A TPU slice is a single instance whose chips are joined by ICI.
+multi-node runs on that offering. TPU slices: chips inside a slice are joined by ICI; slices of
+v4, v5e, v5p and v6e with at least 8 chips join over the data-center network (Cloud TPU Multislice,
+cloud.google.com/tpu/docs/multislice-introduction). Smaller single-host slices and v2/v3 are not
+combined into clusters (a planner policy: DCN bandwidth per chip is far below ICI).
 """
 
 _PROVIDERS_TEXT = """

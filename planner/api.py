@@ -62,7 +62,7 @@ def plan(
 
 def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
     started = time.perf_counter()
-    candidates = generate_candidates(budget, catalog)
+    candidates = generate_candidates(budget, catalog, prune=opts.prune_dominated)
     model = build_model(budget, candidates, build_timeline(budget))
     build_seconds = time.perf_counter() - started
     result = solve(model.prob, opts)

@@ -17,10 +17,11 @@ from planner.units import HOURS_PER_YEAR
 
 
 def cheapest_on_demand(catalog: Catalog, accelerator_id: str) -> tuple[float, str] | None:
-    """(USD per GPU-hour, description) of the cheapest full-instance on-demand offering of a GPU."""
+    """(USD per GPU-hour, description) of the cheapest on-demand offering of a GPU whose price is
+    complete (whole instance) and listed (not flagged placeholder or suspect)."""
     best = None
     for o in catalog.offerings:
-        if o.accelerator != accelerator_id or o.price_scope != "instance":
+        if o.accelerator != accelerator_id or not o.price_is_complete or o.price_quality != "listed":
             continue
         p = o.price_per_gpu_hour(Term.ON_DEMAND)
         if p is not None and (best is None or p < best[0]):

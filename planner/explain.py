@@ -217,7 +217,7 @@ def _explain_row(
 
 def _pipeline_cost(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None]:
     """Status and cost of planning a modified budget from scratch (candidates depend on it)."""
-    cands = generate_candidates(budget, catalog)
+    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated)
     model = build_model(budget, cands, build_timeline(budget))
     res = solve(model.prob, opts)
     return res.status, (model.cost_value() if res.has_solution else None)

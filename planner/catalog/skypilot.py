@@ -261,7 +261,6 @@ INTERCONNECT_RULES: tuple[tuple[str, str, str, str], ...] = (
         "(docs.cloud.google.com ruby reference google-cloud-container-v1beta1); Cluster Toolkit v1.44.1 "
         "release notes (A3 Ultra: 'dedicated CX-7 networking with RDMA support via RoCE')",
     ),
-    ("gcp", r"^tpu-", "TPU ICI (the slice is one instance)", "Google Cloud TPU docs (ICI within a slice)"),
     (
         "azure",
         r"^Standard_ND96isr_H100_v5$",
@@ -290,8 +289,25 @@ INTERCONNECT_RULES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+# TPU slices: chips inside a slice talk over ICI; separate slices join over the data-center network
+# with Cloud TPU Multislice, which Google documents for v4, v5e, v5p and v6e (not v2/v3). Single-host
+# development shapes (fewer than 8 chips) are not combined into clusters: a planner policy, since
+# DCN bandwidth per chip is far below ICI and tiny slices would make a cluster of hundreds of VMs.
+TPU_MULTISLICE_GENERATIONS = frozenset({"tpu-v4", "tpu-v5litepod", "tpu-v5p", "tpu-v6e"})
+TPU_MULTISLICE_MIN_CHIPS = 8
+TPU_MULTISLICE_LABEL = "DCN between slices (Cloud TPU Multislice); ICI within a slice"
+TPU_MULTISLICE_SOURCE = (
+    "Google Cloud 'Cloud TPU Multislice overview' (cloud.google.com/tpu/docs/multislice-introduction)"
+)
+
+
 def interconnect_for(provider: str, instance_type: str) -> str | None:
     """Cluster fabric of an instance type by INTERCONNECT_RULES (first match), None if unknown."""
+    tpu = tpu_slice(instance_type) if provider == "gcp" else None
+    if tpu is not None:
+        generation, chips = tpu
+        ok = generation in TPU_MULTISLICE_GENERATIONS and chips >= TPU_MULTISLICE_MIN_CHIPS
+        return TPU_MULTISLICE_LABEL if ok else None
     for prov, pattern, label, _ in INTERCONNECT_RULES:
         if prov == provider and re.search(pattern, instance_type):
             return label

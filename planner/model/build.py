@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import pulp
 
 from planner.enums import Term
-from planner.model.candidates import Candidates, OfferingGroup, TrainingOption
+from planner.model.candidates import Candidates, OfferingGroup, TrainingOption, cap_matches
 from planner.model.registry import ConstraintInfo, ConstraintRegistry
 from planner.model.timeline import Timeline, training_window_hours
 from planner.units import HOURS_PER_DAY, HOURS_PER_MONTH
-from planner.workloads import Budget, Cap, TrainingRun
+from planner.workloads import Budget, TrainingRun
 
 EFLOP = 1e18  # FLOP constraints are written in EFLOP to keep coefficients near 1
 # Tie-break cost on committed hours drawn (USD per instance-hour, rising slowly with the month):
@@ -57,6 +57,9 @@ class Model:
     n: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
     x: dict[tuple[str, str, Term], pulp.LpVariable] = field(default_factory=dict)
     xp: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    # The same variables indexed by (workload, option): [(term, var)] and [(month, var)].
+    x_by_option: dict[tuple[str, str], list[tuple[Term, pulp.LpVariable]]] = field(default_factory=dict)
+    xp_by_option: dict[tuple[str, str], list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
     r: dict[tuple[str, Term, int], pulp.LpVariable] = field(default_factory=dict)
     cost: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)  # category -> expression
     tie_break: pulp.LpAffineExpression | None = None  # objective-only term, see TIE_BREAK_USD_PER_HOUR
@@ -141,12 +144,16 @@ def define_training_variables(model: Model) -> None:
             model.n[w, o] = pulp.LpVariable(
                 f"n{vid}", lowBound=0, upBound=opt.max_instances, cat=pulp.LpInteger
             )
+            model.x_by_option[w, o] = []
+            model.xp_by_option[w, o] = []
             for t in (Term.ON_DEMAND, Term.SPOT):
                 if t in opt.terms:
-                    model.x[w, o, t] = pulp.LpVariable(f"x{vid}_{t.value}", lowBound=0)
+                    model.x[w, o, t] = v = pulp.LpVariable(f"x{vid}_{t.value}", lowBound=0)
+                    model.x_by_option[w, o].append((t, v))
             if any(t.is_reserved for t in opt.terms):
                 for m in model.windows[w]:
-                    model.xp[w, o, m] = pulp.LpVariable(f"xp{vid}_{m}", lowBound=0)
+                    model.xp[w, o, m] = v = pulp.LpVariable(f"xp{vid}_{m}", lowBound=0)
+                    model.xp_by_option[w, o].append((m, v))
 
 
 def define_commitment_variables(model: Model) -> None:
@@ -170,9 +177,7 @@ def define_commitment_variables(model: Model) -> None:
 
 def _hours(model: Model, w: str, o: str) -> pulp.LpAffineExpression:
     """All instance-hours of run w on option o, every term."""
-    pay = [v for (ww, oo, _), v in model.x.items() if ww == w and oo == o]
-    pooled = [v for (ww, oo, _), v in model.xp.items() if ww == w and oo == o]
-    return pulp.lpSum(pay + pooled)
+    return pulp.lpSum([v for _, v in model.x_by_option[w, o]] + [v for _, v in model.xp_by_option[w, o]])
 
 
 def define_one_cluster(model: Model) -> None:
@@ -183,25 +188,24 @@ def define_one_cluster(model: Model) -> None:
 
 
 def define_flops(model: Model) -> None:
-    """flops:w — sum_o f_o·(x_od + (1-ρ)·x_spot + sum_m xp) >= C_w.
+    """flops:w:o — f_o·(x_od + (1-ρ)·x_spot + sum_m xp) >= C_w·y[w,o]: the chosen cluster delivers the run's FLOPs.
 
-    f_o is the effective FLOPs per instance-hour (peak x MFU x goodput x scaling efficiency x GPUs),
-    ρ the spot restart/checkpoint overhead, C_w = 6·N·D. Written in EFLOP; the dual is USD per EFLOP.
+    f_o is the option's effective FLOPs per instance-hour (peak x MFU x goodput x scaling efficiency
+    x GPUs), ρ the spot restart/checkpoint overhead, C_w = 6·N·D. Written per option and scaled by
+    y (the disaggregated, convex-hull form): equivalent for integer plans, and its LP relaxation
+    already prices each run at its cheapest option. In EFLOP; the dual is USD per EFLOP.
     """
     from planner import compute
 
     rho = compute.DEFAULT_SPOT_OVERHEAD
     for w in model.runs:
-        terms = []
+        need = model.candidates.needs[w].flops / EFLOP
         for opt in model.options(w):
             o, f = opt.id, opt.flops_per_instance_hour / EFLOP
-            for (ww, oo, t), v in model.x.items():
-                if ww == w and oo == o:
-                    terms.append(f * (1 - rho if t == Term.SPOT else 1.0) * v)
-            terms += [f * v for (ww, oo, _), v in model.xp.items() if ww == w and oo == o]
-        flops = model.candidates.needs[w].flops
-        info = model.registry.register("flops", w, dual_unit="USD per EFLOP", rhs_unit="EFLOP")
-        model.add(pulp.lpSum(terms) >= flops / EFLOP, info)
+            terms = [f * (1 - rho if t == Term.SPOT else 1.0) * v for (t, v) in model.x_by_option[w, o]]
+            terms += [f * v for (_, v) in model.xp_by_option[w, o]]
+            info = model.registry.register("flops", w, o, dual_unit="USD per EFLOP", rhs_unit="EFLOP")
+            model.add(pulp.lpSum(terms) - need * model.y[w, o] >= 0, info)
 
 
 def define_deadline(model: Model) -> None:
@@ -262,21 +266,26 @@ def define_cluster_size(model: Model) -> None:
 
 
 def define_spot_share(model: Model) -> None:
-    """spot_share:w — sum_o x[w,o,spot] <= f_w · sum_o hours[w,o]: spot's share of GPU-hours is capped."""
+    """spot_share:w:o — x[w,o,spot] <= f_w · hours[w,o]: spot's share of the run's GPU-hours is capped.
+
+    A run uses one option, so writing the cap per option is the same constraint for integer plans
+    and much tighter in the LP relaxation (a per-run sum lets fractional plans pad the denominator
+    with hours on options they do not really use).
+    """
     for w, run in model.runs.items():
-        spot = [v for (ww, _, t), v in model.x.items() if ww == w and t == Term.SPOT]
-        if not spot:
-            continue
         f = (
             run.max_spot_fraction
             if run.max_spot_fraction is not None
             else model.budget.constraints.max_spot_fraction
         )
-        total = pulp.lpSum(_hours(model, w, opt.id) for opt in model.options(w))
-        info = model.registry.register(
-            "spot_share", w, dual_unit="USD per instance-hour", rhs_unit="instance-hours"
-        )
-        model.add(pulp.lpSum(spot) - f * total <= 0, info)
+        for opt in model.options(w):
+            spot = model.x.get((w, opt.id, Term.SPOT))
+            if spot is None:
+                continue
+            info = model.registry.register(
+                "spot_share", w, opt.id, dual_unit="USD per instance-hour", rhs_unit="instance-hours"
+            )
+            model.add(spot - f * _hours(model, w, opt.id) <= 0, info)
 
 
 # --------------------------------------------------------------------------- shared capacity
@@ -301,7 +310,7 @@ def cap_specs(model: Model) -> list[CapSpec]:
     used = {opt.group.id for w in model.runs for opt in model.options(w)}
     specs = []
     for cap in model.budget.constraints.caps:
-        members = frozenset(g.id for g in groups if g.id in used and _cap_matches(cap, g))
+        members = frozenset(g.id for g in groups if g.id in used and cap_matches(cap, g))
         if members:
             specs.append(CapSpec(f"{cap.label}", members, cap.max_gpus, "budget"))
     for g in groups:
@@ -309,17 +318,6 @@ def cap_specs(model: Model) -> list[CapSpec]:
         if limit is not None and g.id in used:
             specs.append(CapSpec(g.id, frozenset({g.id}), limit * g.gpus, "catalog"))
     return specs
-
-
-def _cap_matches(cap: Cap, g: OfferingGroup) -> bool:
-    def same(a: str | None, b: str) -> bool:
-        return a is None or a.lower() == b.lower()
-
-    acc_ok = cap.accelerator is None or cap.accelerator.upper() in (
-        g.accelerator.id.upper(),
-        *(a.upper() for a in g.accelerator.aliases),
-    )
-    return acc_ok and same(cap.provider, g.provider) and same(cap.region, g.region)
 
 
 def _start_points(model: Model) -> list[tuple[str, list[str]]]:

@@ -16,8 +16,9 @@ from planner import compute, zoo
 from planner.catalog.catalog import Catalog
 from planner.catalog.schema import Accelerator, Offering
 from planner.enums import CLOUD_TERMS, Precision, Term
+from planner.model.prune import prune_dominated
 from planner.units import HOURS_PER_DAY, format_count
-from planner.workloads import Budget, InferenceService, TrainingRun
+from planner.workloads import Budget, Cap, InferenceService, TrainingRun
 
 # The largest cluster considered, in GPUs: beyond the largest published training clusters (~100k).
 MAX_CLUSTER_GPUS = 2**17
@@ -31,6 +32,7 @@ class OfferingGroup:
     offering: Offering  # representative row (the first zone's)
     zones: tuple[str, ...]
     accelerator: Accelerator
+    egress_usd_per_gb: float | None = None  # the offering's, else its provider's; None: unknown
 
     @property
     def provider(self) -> str:
@@ -145,8 +147,18 @@ def group_offerings(catalog: Catalog) -> list[OfferingGroup]:
         base = "/".join(key[:3])
         zones = tuple(sorted({r.zone for r in rows if r.zone}))
         gid = base if per_type[key[:3]] == 1 else f"{base}@{zones[0] if zones else len(groups)}"
+        provider = catalog.providers.get(rows[0].provider)
+        egress = rows[0].egress_usd_per_gb
+        if egress is None and provider is not None:
+            egress = provider.egress_usd_per_gb
         groups.append(
-            OfferingGroup(id=gid, offering=rows[0], zones=zones, accelerator=catalog.accelerator(key[3]))
+            OfferingGroup(
+                id=gid,
+                offering=rows[0],
+                zones=zones,
+                accelerator=catalog.accelerator(key[3]),
+                egress_usd_per_gb=egress,
+            )
         )
     return groups
 
@@ -160,14 +172,61 @@ def _lower(names: Iterable[str]) -> set[str]:
     return {n.lower() for n in names}
 
 
-def generate_candidates(budget: Budget, catalog: Catalog) -> Candidates:
-    """Apply hard filters to every (workload, offering group) pair; size training clusters."""
+def spot_fraction(w: TrainingRun | InferenceService, budget: Budget) -> float:
+    """The workload's spot cap, else the budget's."""
+    return w.max_spot_fraction if w.max_spot_fraction is not None else budget.constraints.max_spot_fraction
+
+
+def cap_matches(cap: Cap, g: OfferingGroup) -> bool:
+    """Whether offering group g falls under budget cap `cap` (every given filter matches)."""
+
+    def same(a: str | None, b: str) -> bool:
+        return a is None or a.lower() == b.lower()
+
+    acc_ok = cap.accelerator is None or cap.accelerator.upper() in (
+        g.accelerator.id.upper(),
+        *(a.upper() for a in g.accelerator.aliases),
+    )
+    return acc_ok and same(cap.provider, g.provider) and same(cap.region, g.region)
+
+
+def generate_candidates(budget: Budget, catalog: Catalog, prune: bool = True) -> Candidates:
+    """Apply hard filters to every (workload, offering group) pair, prune dominated groups (see
+    planner.model.prune), and size training clusters. Every excluded pair keeps its reason."""
     groups = group_offerings(catalog)
     cands = Candidates(groups=groups)
+    eligible: list[OfferingGroup] = []
+    for g in groups:
+        verdict = _global_filter(budget, g)
+        if verdict is None:
+            eligible.append(g)
+        else:
+            cands.exclusions += [_exclusion(w.name, g, verdict) for w in budget.workloads]
+    if prune:
+        terms = sorted({t for w in budget.workloads for t in allowed_terms(budget, spot_fraction(w, budget))})
+        caps = budget.constraints.caps
+        eligible, dominated = prune_dominated(
+            eligible,
+            terms,
+            cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps),
+            egress_of=lambda g: g.egress_usd_per_gb or 0.0,
+        )
+        for d in dominated:
+            cands.exclusions += [
+                _exclusion(w.name, d.group, ("dominated", d.reason)) for w in budget.workloads
+            ]
     for w in budget.workloads:
+        allowed = None if w.accelerators is None else {catalog.resolve_accelerator(a) for a in w.accelerators}
+        mine = []
+        for g in eligible:
+            if allowed is None or g.accelerator.id in allowed:
+                mine.append(g)
+            else:
+                reason = f"{g.accelerator.id} is not in the workload's accelerators allow-list"
+                cands.exclusions.append(_exclusion(w.name, g, ("accelerator", reason)))
         if isinstance(w, TrainingRun):
             cands.needs[w.name] = training_needs(w)
-            options, excl = training_options(w, budget, catalog, groups)
+            options, excl = training_options(w, budget, mine)
             cands.training[w.name] = options
             cands.exclusions.extend(excl)
         elif isinstance(w, InferenceService):
@@ -175,10 +234,8 @@ def generate_candidates(budget: Budget, catalog: Catalog) -> Candidates:
     return cands
 
 
-def _common_filter(
-    w: TrainingRun | InferenceService, budget: Budget, catalog: Catalog, g: OfferingGroup
-) -> tuple[str, str] | None:
-    """Filters shared by every workload kind: allow-lists and price scope. Returns (code, reason)."""
+def _global_filter(budget: Budget, g: OfferingGroup) -> Verdict | None:
+    """Filters that apply to every workload alike: provider/region allow-lists, price scope and quality."""
     c = budget.constraints
     provider, region = g.provider.lower(), g.region.lower()
     if c.providers is not None and provider not in _lower(c.providers):
@@ -189,10 +246,6 @@ def _common_filter(
         return "region", f"region {g.region} is not in constraints.regions"
     if region in _lower(c.exclude_regions):
         return "region", f"region {g.region} is in constraints.exclude_regions"
-    if w.accelerators is not None:
-        allowed = {catalog.resolve_accelerator(a) for a in w.accelerators}
-        if g.accelerator.id not in allowed:
-            return "accelerator", f"{g.accelerator.id} is not in the workload's accelerators allow-list"
     quality = g.offering.price_quality
     if quality != "listed" and not c.include_unlisted_prices:
         return (
@@ -213,20 +266,15 @@ def _common_filter(
 
 
 def training_options(
-    run: TrainingRun, budget: Budget, catalog: Catalog, groups: list[OfferingGroup]
+    run: TrainingRun, budget: Budget, groups: list[OfferingGroup]
 ) -> tuple[list[TrainingOption], list[Exclusion]]:
+    """Cluster options of every group for one run (groups already filtered), and the exclusions."""
     needs = training_needs(run)
-    spot_fraction = (
-        run.max_spot_fraction if run.max_spot_fraction is not None else budget.constraints.max_spot_fraction
-    )
-    terms_allowed = allowed_terms(budget, spot_fraction)
+    terms_allowed = allowed_terms(budget, spot_fraction(run, budget))
     options: list[TrainingOption] = []
     exclusions: list[Exclusion] = []
     for g in groups:
-        verdict: Verdict | None = _common_filter(run, budget, catalog, g)
-        found: list[TrainingOption] = []
-        if verdict is None:
-            found, verdict = _training_cluster_options(run, needs, g, terms_allowed)
+        found, verdict = _training_cluster_options(run, needs, g, terms_allowed)
         if found:
             options.extend(found)
         else:

@@ -185,7 +185,10 @@ def test_tpu_slices_count_chips(frame: pd.DataFrame):
     v4 = rows(frame, provider="gcp", instance_type="tpu-v4-8").iloc[0]
     assert (v4["accelerator"], v4["gpus_per_instance"], v4["on_demand_usd_per_hour"]) == ("TPU-V4", 4, 12.88)
     assert (v4["reserved_1y_usd_per_hour"], v4["reserved_3y_usd_per_hour"]) == (8.12, 5.8)
-    assert v4["cluster_interconnect"].startswith("TPU ICI")
+    # 4 chips: a single-host slice, not combined into multi-slice clusters (planner policy).
+    assert pd.isna(v4["cluster_interconnect"])
+    v6e = rows(frame, provider="gcp", instance_type="tpu-v6e-128").iloc[0]
+    assert v6e["cluster_interconnect"].startswith("DCN between slices (Cloud TPU Multislice)")
     v5e = rows(frame, provider="gcp", instance_type="tpu-v5litepod-16").iloc[0]
     assert (v5e["accelerator"], v5e["gpus_per_instance"]) == ("TPU-V5E", 16)
 
