@@ -11,20 +11,27 @@ import pandas as pd
 from planner.catalog.catalog import Catalog
 from planner.catalog.load import load_catalog
 from planner.errors import PlannerError, SolverError
-from planner.model.build import Model, build_model, tighten_clusters
+from planner.model.build import build_model
 from planner.model.candidates import Candidates, generate_candidates
 from planner.model.extract import (
     ALLOCATION_COLUMNS,
+    SERVING_COLUMNS,
     USAGE_COLUMNS,
     commitment_rows,
     cost_breakdown,
+    egress_rows,
+    inference_rows,
+    inference_summaries,
+    serving_rows,
     training_rows,
     training_summaries,
     usage_rows,
 )
+from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.solve import SolveResult, solve
 from planner.model.timeline import build_timeline
+from planner.model.training import tighten_clusters
 from planner.references import check_references
 from planner.result import Plan, SolverInfo
 from planner.verify import verify_plan
@@ -111,7 +118,7 @@ def exclusions_frame(candidates: Candidates) -> pd.DataFrame:
 
 
 def assemble_plan(model: Model, result: SolveResult, solver: SolverInfo, catalog: Catalog) -> Plan:
-    rows = training_rows(model) + commitment_rows(model)
+    rows = training_rows(model) + inference_rows(model) + egress_rows(model) + commitment_rows(model)
     breakdown = cost_breakdown(model)
     allocations = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
     notes = []
@@ -124,8 +131,9 @@ def assemble_plan(model: Model, result: SolveResult, solver: SolverInfo, catalog
         total_cost_usd=sum(breakdown.values()),
         solver=solver,
         allocations=allocations,
-        workloads=training_summaries(model),
+        workloads=training_summaries(model) + inference_summaries(model),
         usage=pd.DataFrame(usage_rows(model), columns=USAGE_COLUMNS),
+        serving=pd.DataFrame(serving_rows(model), columns=SERVING_COLUMNS),
         cost_breakdown=breakdown,
         exclusions=exclusions_frame(model.candidates),
         catalog=catalog.name,
@@ -151,7 +159,7 @@ def infeasible_plan(
         total_cost_usd=None,
         solver=solver,
         allocations=pd.DataFrame(columns=ALLOCATION_COLUMNS),
-        workloads=training_summaries(model),
+        workloads=training_summaries(model) + inference_summaries(model),
         exclusions=exclusions_frame(candidates),
         catalog=catalog.name,
         budget_usd=budget.constraints.budget_usd,

@@ -12,24 +12,29 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Literal
 
 import pulp
 
 from planner.catalog.catalog import Catalog
-from planner.model.build import EFLOP, Model, build_model
-from planner.model.candidates import Candidates, TrainingOption, generate_candidates
+from planner.explain_serving import latency_what_ifs, service_no_candidates, service_runner_ups
+from planner.model.build import build_model
+from planner.model.candidates import Candidates, TrainingOption
 from planner.model.extract import chosen_option, val
+from planner.model.inference import period
+from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.registry import ConstraintInfo
 from planner.model.solve import fixed_lp_duals, solve
 from planner.model.timeline import build_timeline
+from planner.model.training import EFLOP
 from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import HOURS_PER_DAY, format_count, format_usd
-from planner.workloads import Budget, TrainingRun
+from planner.whatif import modified, pipeline_cost, with_constraints, with_run
+from planner.workloads import Budget, InferenceService, TrainingRun
 
 # Duals below this (USD per constraint unit) are the objective's tie-break term, not a real price.
 ZERO_DUAL_USD = 1e-3
@@ -41,9 +46,9 @@ def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> N
     """Fill plan.binding, plan.what_ifs and plan.runner_ups (model values are restored after)."""
     quiet = dataclasses.replace(opts, explain=False, verify=False)
     plan.binding = binding_constraints(model, plan, quiet)
-    plan.what_ifs = what_ifs(model, plan, catalog, quiet)
+    plan.what_ifs = what_ifs(model, plan, catalog, quiet) + latency_what_ifs(model, plan, catalog, quiet)
     plan.binding += binding_caps(model, plan)
-    plan.runner_ups = runner_ups(model, plan, quiet)
+    plan.runner_ups = runner_ups(model, plan, quiet) + service_runner_ups(model, plan, quiet)
 
 
 # --------------------------------------------------------------------------- binding & duals
@@ -82,7 +87,7 @@ def is_binding(c: pulp.LpConstraint) -> bool:
 
 
 def binding_constraints(model: Model, plan: Plan, opts: PlanOptions) -> list[BindingConstraint]:
-    duals = fixed_lp_duals(model.prob, opts)
+    duals = fixed_lp_duals(model.prob, opts, fixed=model.structural_variables(), objective=model.total_cost())
     out = []
     for name, info in model.registry.by_name.items():
         if info.family in _DEFINITIONAL:
@@ -96,6 +101,81 @@ def binding_constraints(model: Model, plan: Plan, opts: PlanOptions) -> list[Bin
         lhs, rhs, _ = _row_slack(c)
         price, unit, text = sentence
         out.append(BindingConstraint(name, info.family, info.workload, price, unit, text, lhs, rhs))
+    return out + demand_marginals(model, duals) + replica_floors(model, duals)
+
+
+def demand_marginals(model: Model, duals: dict[str, float]) -> list[BindingConstraint]:
+    """Per service and month: the marginal cost of demand in USD per million output tokens.
+
+    Each demand row's dual is USD per (output token/s) held through the slice's hours; divided by
+    those hours x 3600 it is USD per token. The month's figure weights slices by their tokens.
+    """
+    out = []
+    for w in model.services:
+        needs = model.candidates.services[w]
+        by_month: dict[int, list[tuple[float, float, str]]] = defaultdict(list)
+        for (b, m, k), demand in needs.demand.items():
+            info = model.registry.by_name.get(f"demand:{w}:b{b}:{period(m, k)}")
+            if info is None or demand <= 0 or info.pulp_name not in duals:
+                continue
+            seconds = model.timeline.slice_hours(k) * 3600.0
+            per_mtok = duals[info.pulp_name] / seconds * 1e6
+            label = model.timeline.slices[k].names.get(w, model.timeline.slices[k].label)
+            by_month[m].append((per_mtok, demand * seconds, label))
+        rows = []
+        for m, items in sorted(by_month.items()):
+            tokens = sum(t for _, t, _ in items)
+            avg = sum(p * t for p, t, _ in items) / tokens if tokens else 0.0
+            snap = ", ".join(f"{lbl} {format_usd(p)}" for p, _, lbl in sorted(items, key=lambda x: -x[0])[:4])
+            rows.append((m, avg, snap))
+        # Consecutive months with the same marginal (to the cent, per snapshot) read as one line.
+        start_i = 0
+        for i in range(1, len(rows) + 1):
+            if i < len(rows) and rows[i][2] == rows[start_i][2] and rows[i][0] == rows[i - 1][0] + 1:
+                continue
+            first, last = rows[start_i][0], rows[i - 1][0]
+            months = f"month {first}" if first == last else f"months {first}-{last}"
+            avg = sum(r[1] for r in rows[start_i:i]) / (i - start_i)
+            idle = " (idle committed capacity absorbs it)" if abs(avg) < 0.005 else ""
+            out.append(
+                BindingConstraint(
+                    f"demand:{w}:m{first}" + ("" if first == last else f"-{last}"),
+                    "demand",
+                    w,
+                    avg,
+                    "USD per million output tokens",
+                    f"{w}, {months}: a million more output tokens would cost {format_usd(avg)} at the margin, "
+                    f"given the chosen commitments{idle} (by snapshot: {rows[start_i][2]}).",
+                )
+            )
+            start_i = i
+    return out
+
+
+def replica_floors(model: Model, duals: dict[str, float]) -> list[BindingConstraint]:
+    """The availability floor, where it forces replicas beyond what demand needs."""
+    out = []
+    for w, svc in model.services.items():
+        rows = [
+            (n, info)
+            for n, info in model.registry.by_name.items()
+            if info.family == "replicas" and info.workload == w and is_binding(model.constraints[n])
+        ]
+        costly = [(n, info) for n, info in rows if abs(duals.get(info.pulp_name, 0.0)) > ZERO_DUAL_USD]
+        if not costly:
+            continue
+        worst = max(duals[info.pulp_name] for _, info in costly)
+        out.append(
+            BindingConstraint(
+                f"replicas:{w}",
+                "replicas",
+                w,
+                worst,
+                "USD per replica per slot",
+                f"The availability floor of {svc.min_replicas} non-spot replicas of {w} binds in {len(costly)} of "
+                f"{len(rows)} month-snapshots (low traffic): each floor replica costs up to {format_usd(worst)} there.",
+            )
+        )
     return out
 
 
@@ -199,7 +279,9 @@ def _explain_row(
             f"Committed capacity of {info.entity} in month {info.period.removeprefix('m') if info.period else '?'} "
             f"is fully used: one more committed instance-hour would save {format_usd(-(dual or 0.0))} of rented hours.",
         )
-    if fam == "commit_window" and w is not None:
+    if fam in ("demand", "serving", "replicas"):
+        return None  # summarised per service by demand_marginals and replica_floors
+    if fam in ("commit_window", "commit_reach") and w is not None:
         return None  # the run draws all it can from commitments in its window: shown by commitment rows
     if fam == "cap":
         return None  # priced by re-solve in binding_caps
@@ -215,34 +297,12 @@ def _explain_row(
 # --------------------------------------------------------------------------- what-ifs
 
 
-def _pipeline_cost(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None]:
-    """Status and cost of planning a modified budget from scratch (candidates depend on it)."""
-    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated)
-    model = build_model(budget, cands, build_timeline(budget))
-    res = solve(model.prob, opts)
-    return res.status, (model.cost_value() if res.has_solution else None)
-
-
-def _modified(budget: Budget, **changes: Any) -> Budget:
-    new = budget.model_copy(update=changes)
-    return new.with_base_dir(budget.base_dir)
-
-
-def _with_run(budget: Budget, name: str, **changes: Any) -> Budget:
-    workloads = [w.model_copy(update=changes) if w.name == name else w for w in budget.workloads]
-    return _modified(budget, workloads=workloads)
-
-
-def _with_constraints(budget: Budget, **changes: Any) -> Budget:
-    return _modified(budget, constraints=budget.constraints.model_copy(update=changes))
-
-
 def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
     budget, base = model.budget, plan.total_cost_usd or 0.0
     out: list[WhatIf] = []
 
     def add(name: str, description: str, new_budget: Budget) -> None:
-        status, cost = _pipeline_cost(new_budget, catalog, opts)
+        status, cost = pipeline_cost(new_budget, catalog, opts)
         ok = status in ("optimal", "feasible")
         out.append(
             WhatIf(
@@ -261,7 +321,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
                 add(
                     f"deadline:{run.name}:{label}",
                     f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})",
-                    _with_run(budget, run.name, deadline_days=days),
+                    with_run(budget, run.name, deadline_days=days),
                 )
     c = budget.constraints
     if c.budget_usd is not None:
@@ -269,7 +329,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
             add(
                 f"budget:{label}",
                 f"budget {label} ({format_usd(c.budget_usd * factor)})",
-                _with_constraints(budget, budget_usd=c.budget_usd * factor),
+                with_constraints(budget, budget_usd=c.budget_usd * factor),
             )
     spot_used = c.max_spot_fraction > 0 or any(
         w.max_spot_fraction for w in budget.workloads if w.max_spot_fraction is not None
@@ -279,7 +339,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         add(
             "spot:none",
             "spot not allowed",
-            _modified(
+            modified(
                 budget, workloads=workloads, constraints=c.model_copy(update={"max_spot_fraction": 0.0})
             ),
         )
@@ -287,7 +347,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         add(
             "spot:50%",
             "spot allowed for up to 50% of GPU-hours",
-            _with_constraints(budget, max_spot_fraction=0.5),
+            with_constraints(budget, max_spot_fraction=0.5),
         )
     for i, cap in enumerate(c.caps):
         if not any(s.label == cap.label and s.origin == "budget" for s in model.caps):
@@ -300,7 +360,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         add(
             f"cap:{cap.label}:+1 instance",
             f"cap on {cap.label} raised by one instance ({step} GPUs, to {cap.max_gpus + step:,})",
-            _with_constraints(budget, caps=caps),
+            with_constraints(budget, caps=caps),
         )
     return out
 
@@ -542,6 +602,8 @@ def diagnose(
     for w in budget.workloads:
         if isinstance(w, TrainingRun) and not cands.training.get(w.name):
             items += _no_candidates(w, cands)
+        elif isinstance(w, InferenceService) and not cands.serving.get(w.name):
+            items += service_no_candidates(w, cands, catalog)
     if items:
         return items
     items += _elastic_budget(budget, cands, quiet)
@@ -597,7 +659,7 @@ def _elastic_budget(budget: Budget, cands: Candidates, opts: PlanOptions) -> lis
     limit = budget.constraints.budget_usd
     if limit is None:
         return []
-    free = _with_constraints(budget, budget_usd=None)
+    free = with_constraints(budget, budget_usd=None)
     model = build_model(free, cands, build_timeline(free))
     res = solve(model.prob, opts)
     if not res.has_solution:
@@ -619,7 +681,7 @@ def _elastic_caps(budget: Budget, cands: Candidates, opts: PlanOptions) -> list[
     """Elastic caps: add GPUs of slack to every cap row, minimise the slack (then cost)."""
     if not budget.constraints.caps:
         return []
-    model = build_model(_with_constraints(budget, budget_usd=None), cands, build_timeline(budget))
+    model = build_model(with_constraints(budget, budget_usd=None), cands, build_timeline(budget))
     slacks: dict[str, pulp.LpVariable] = {}
     for name, info in model.registry.by_name.items():
         if info.family == "cap" and info.workload is not None:
@@ -665,7 +727,7 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
             w.model_copy(update={"deadline_days": w.deadline_days * f}) if isinstance(w, TrainingRun) else w
             for w in budget.workloads
         ]
-        status, _ = _pipeline_cost(_fit_horizon(_modified(budget, workloads=stretched)), catalog, opts)
+        status, _ = pipeline_cost(_fit_horizon(modified(budget, workloads=stretched)), catalog, opts)
         return status in ("optimal", "feasible")
 
     hi = max(2.0, 3652.5 / min(r.deadline_days for r in runs))
@@ -688,5 +750,5 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
 def _fit_horizon(budget: Budget) -> Budget:
     ends = [math.ceil(w.end_month - 1e-9) for w in budget.workloads if isinstance(w, TrainingRun)]
     if budget.horizon_months is not None and ends and max(ends) > budget.horizon_months:
-        return _modified(budget, horizon_months=max(ends))
+        return modified(budget, horizon_months=max(ends))
     return budget

@@ -6,6 +6,7 @@ Every figure carries its unit: dollars are formatted with `$`, column headers na
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
 
 import pandas as pd
@@ -38,12 +39,47 @@ def _num(x: Any, digits: int = 0) -> str:
     return f"{float(x):,.{digits}f}"
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")]
+
+
+def _aggregated_rows(plan: Plan) -> list[dict[str, Any]]:
+    """Allocation rows with service rows (one per month and snapshot) summed per offering and term;
+    the full per-slot rows are in the JSON (`allocations`)."""
+    out: list[dict[str, Any]] = []
+    merged: dict[tuple, dict[str, Any]] = {}
+    for r in _records(plan.allocations):
+        if r.get("slice") is None or pd.isna(r.get("slice")):
+            out.append(r)
+            continue
+        key = (r["workload"], r["row_type"], r["term"], r["provider"], r["region"], r["instance_type"])
+        if key not in merged:
+            merged[key] = {
+                **r,
+                "gpus": 0.0,
+                "gpu_hours": 0.0,
+                "cost_usd": 0.0,
+                "_first": r["start_month"],
+                "_last": r["start_month"],
+            }
+            out.append(merged[key])
+        m = merged[key]
+        m["gpu_hours"] += r["gpu_hours"]
+        m["cost_usd"] += r["cost_usd"]
+        m["gpus"] = max(m["gpus"], r["gpus"])  # peak GPUs in any slot
+        m["_first"], m["_last"] = min(m["_first"], r["start_month"]), max(m["_last"], r["start_month"])
+    for m in merged.values():
+        m["start_month"], m["months"] = m.pop("_first"), m.pop("_last") - m["start_month"] + 1
+    return out
+
+
 def allocation_table(plan: Plan, fmt: str = "simple") -> str:
-    """Purchases (rent and commitment rows) and draws, one line each, with units in the headers."""
+    """Purchases (rent, commitment, egress rows) and draws, with units in the headers. Service rows
+    are summed per offering and term (GPUs: the peak over the month-snapshots)."""
     if plan.allocations.empty:
         return "(no allocations)"
     rows = []
-    for r in plan.allocations.to_dict(orient="records"):
+    for r in _aggregated_rows(plan):
         util = r.get("utilization")
         rows.append(
             [
@@ -69,9 +105,63 @@ def allocation_table(plan: Plan, fmt: str = "simple") -> str:
     return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
 
 
+def service_table(plan: Plan, w: dict[str, Any], fmt: str = "simple") -> str:
+    """Per month and snapshot: demand, output tokens/s supplied, and GPUs by term."""
+    supplied: dict[tuple[int, int], float] = defaultdict(float)
+    gpus: dict[tuple[int, int, str], float] = defaultdict(float)
+    for r in plan.allocations.to_dict(orient="records"):
+        if r["workload"] != w["name"] or r.get("slice") is None or pd.isna(r.get("slice")):
+            continue
+        key = (int(r["start_month"]), int(r["slice"]))
+        supplied[key] += r["tokens_per_s"] or 0.0
+        gpus[(*key, r["term"])] += r["gpus"]
+    terms = sorted({t for (_, _, t) in gpus})
+    rows = []
+    for d in w["demand"]:
+        key = (int(d["month"]), int(d["slice"]))
+        rows.append(
+            [
+                d["month"],
+                d["snapshot"],
+                _num(d["hours_per_day"], 1),
+                _num(d["requests_per_s"], 1),
+                _num(d["output_tokens_per_s"]),
+                _num(supplied.get(key, 0.0)),
+            ]
+            + [_num(gpus.get((*key, t), 0.0)) for t in terms]
+        )
+    headers = ["month", "snapshot", "h/day", "requests/s", "demand tok/s", "supplied tok/s"] + [
+        f"GPUs {_TERM_LABEL.get(t, t)}" for t in terms
+    ]
+    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+
+
 def workload_lines(plan: Plan) -> list[str]:
     lines = []
     for w in plan.workloads:
+        if w.get("kind") == "inference":
+            targets = (
+                ", ".join(
+                    x
+                    for x in (
+                        f"TPOT ≤ {w['tpot_ms']:g} ms" if w.get("tpot_ms") else "",
+                        f"TTFT ≤ {w['ttft_ms']:g} ms" if w.get("ttft_ms") else "",
+                    )
+                    if x
+                )
+                or "no latency targets (batch)"
+            )
+            cov = w.get("committed_coverage") or {}
+            covered = (
+                f"; committed capacity serves {min(cov.values()):.0%}-{max(cov.values()):.0%} of monthly output"
+                if cov and max(cov.values()) > 0
+                else ""
+            )
+            lines.append(
+                f"- {w['name']} (inference, {w['model']} {w['precision']}, {targets}): {w['requests']:,.0f} requests, "
+                f"{format_count(w['flops'])} FLOPs, {w['gpu_hours']:,.0f} GPU-hours{covered}"
+            )
+            continue
         if w.get("kind") == "training":
             c = w.get("cluster")
             if not c:
@@ -106,6 +196,10 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
     else:
         out.append(h("Workloads"))
         out += workload_lines(plan)
+        for svc in plan.workloads:
+            if svc.get("kind") == "inference":
+                out.append(h(f"Service {svc['name']}: demand and capacity by month and snapshot"))
+                out.append(service_table(plan, svc, fmt))
         if plan.cost_breakdown:
             out.append(h("Cost by term"))
             out += [
@@ -133,9 +227,8 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
                 if r.cost_usd is None:
                     out.append(f"- {r.workload}, {what}: {r.status}: {r.reason}")
                 else:
-                    out.append(
-                        f"- {r.workload}, {what}: {format_usd(r.cost_usd)} on {r.offering}: {r.reason}"
-                    )
+                    where = f" on {r.offering}" if r.offering else ""
+                    out.append(f"- {r.workload}, {what}: {format_usd(r.cost_usd)}{where}: {r.reason}")
     excl = exclusion_summary(plan.exclusions)
     if excl:
         out.append(h("Excluded offerings"))

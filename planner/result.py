@@ -93,7 +93,8 @@ class Plan:
     solver: SolverInfo
     allocations: pd.DataFrame
     workloads: list[dict[str, Any]]
-    usage: pd.DataFrame = field(default_factory=pd.DataFrame)  # per-month draws on committed capacity
+    usage: pd.DataFrame = field(default_factory=pd.DataFrame)  # draws on committed capacity per month/slice
+    serving: pd.DataFrame = field(default_factory=pd.DataFrame)  # tokens/s per bucket per offering and slot
     cost_breakdown: dict[str, float] = field(default_factory=dict)
     binding: list[BindingConstraint] = field(default_factory=list)
     what_ifs: list[WhatIf] = field(default_factory=list)
@@ -150,6 +151,13 @@ def exclusion_summary(exclusions: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
 def plan_to_dict(plan: Plan, timings: bool = True) -> dict[str, Any]:
     solver = {
         "name": plan.solver.name,
@@ -162,10 +170,7 @@ def plan_to_dict(plan: Plan, timings: bool = True) -> dict[str, Any]:
     }
     if plan.solver.message:
         solver["message"] = plan.solver.message
-    allocations = [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in plan.allocations.to_dict(orient="records")
-    ]
+    allocations = _records(plan.allocations)
     out = {
         "name": plan.name,
         "status": plan.status,
@@ -177,10 +182,8 @@ def plan_to_dict(plan: Plan, timings: bool = True) -> dict[str, Any]:
         "cost_breakdown_usd": plan.cost_breakdown,
         "allocations": allocations,
         "workloads": plan.workloads,
-        "usage": [
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in plan.usage.to_dict(orient="records")
-        ],
+        "usage": _records(plan.usage),
+        "serving": _records(plan.serving),
         "binding_constraints": [
             {
                 "name": b.name,

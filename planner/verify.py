@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from pathlib import Path
 from typing import Any, cast
 
 from planner import compute, zoo
 from planner.catalog.catalog import Catalog
 from planner.catalog.schema import Offering
 from planner.enums import Term
+from planner.model.serving import load_throughput_table, service_arch
+from planner.model.timeline import build_timeline
 from planner.result import Check, Plan, Verification
 from planner.units import HOURS_PER_DAY, HOURS_PER_MONTH, format_usd
-from planner.workloads import Budget, TrainingRun
+from planner.workloads import Budget, InferenceService, TrainingRun
 
 REL_TOL = 1e-6  # solver tolerances are ~1e-9 relative; leave room for rounding in the JSON
 
@@ -28,17 +31,20 @@ def _close_or_below(a: float, b: float) -> bool:
     return a <= b + REL_TOL * max(1.0, abs(b))
 
 
-def _offering(catalog: Catalog, row: dict[str, Any]) -> Offering | None:
-    zones = [z for z in str(row.get("zones") or "").split(",") if z]
-    for o in catalog.offerings:
-        if (
-            o.provider == row["provider"]
-            and o.region == row["region"]
-            and o.instance_type == row["instance_type"]
-            and (not zones or o.zone in zones)
-        ):
-            return o
-    return None
+class _Offerings:
+    """Catalog offerings indexed by (provider, region, instance_type) for row lookups."""
+
+    def __init__(self, catalog: Catalog):
+        self.by_key: dict[tuple[str, str, str], list[Offering]] = defaultdict(list)
+        for o in catalog.offerings:
+            self.by_key[o.provider, o.region, o.instance_type].append(o)
+
+    def find(self, row: dict[str, Any]) -> Offering | None:
+        zones = [z for z in str(row.get("zones") or "").split(",") if z]
+        for o in self.by_key.get((row["provider"], row["region"], row["instance_type"]), []):
+            if not zones or o.zone in zones:
+                return o
+        return None
 
 
 def verify_plan(plan: Plan, budget: Budget, catalog: Catalog) -> Verification:
@@ -46,30 +52,45 @@ def verify_plan(plan: Plan, budget: Budget, catalog: Catalog) -> Verification:
     ver = Verification()
     if plan.status not in ("optimal", "feasible"):
         return ver
+    index = _Offerings(catalog)
     rows = cast(list[dict[str, Any]], plan.allocations.to_dict(orient="records"))
-    ver.checks += _check_costs(plan, rows, budget, catalog)
+    serving = cast(list[dict[str, Any]], plan.serving.to_dict(orient="records"))
+    ver.checks += _check_costs(plan, rows, serving, budget, catalog, index)
     by_name = {w["name"]: w for w in plan.workloads}
     for w in budget.workloads:
         if isinstance(w, TrainingRun):
-            ver.checks += _check_training(w, by_name.get(w.name), rows, budget, catalog)
+            ver.checks += _check_training(w, by_name.get(w.name), rows, budget, catalog, index)
+        elif isinstance(w, InferenceService):
+            ver.checks += _check_service(w, by_name.get(w.name), rows, serving, budget, catalog, index)
     usage = cast(list[dict[str, Any]], plan.usage.to_dict(orient="records"))
     ver.checks += _check_commitments(rows, usage)
     ver.checks += _check_caps(plan, rows, budget, catalog)
     return ver
 
 
-def _check_costs(plan: Plan, rows: list[dict[str, Any]], budget: Budget, catalog: Catalog) -> list[Check]:
+def _check_costs(
+    plan: Plan,
+    rows: list[dict[str, Any]],
+    serving: list[dict[str, Any]],
+    budget: Budget,
+    catalog: Catalog,
+    index: _Offerings,
+) -> list[Check]:
     checks = []
     bad = []
     for row in rows:
-        offering = _offering(catalog, row)
+        offering = index.find(row)
         if offering is None:
             bad.append(f"{row['provider']}/{row['region']}/{row['instance_type']} is not in the catalog")
             continue
-        gpi = offering.gpus_per_instance
         if row["row_type"] == "draw":
             if abs(row["cost_usd"]) > 1e-6:
                 bad.append(f"draw row of {row['workload']} carries a cost")
+            continue
+        if row["row_type"] == "egress":
+            expected = _egress_cost(row, serving, budget, catalog, offering)
+            if not math.isclose(expected, row["cost_usd"], rel_tol=1e-6, abs_tol=1e-4):
+                bad.append(f"{offering.key} egress: {row['cost_usd']:.2f} != {expected:.2f} recomputed")
             continue
         term = Term(row["term"])
         price = offering.price_per_hour(term)
@@ -82,7 +103,7 @@ def _check_costs(plan: Plan, rows: list[dict[str, Any]], budget: Budget, catalog
                 months = min(months, plan.horizon_months - int(row["start_month"]))
             expected = row["instances"] * HOURS_PER_MONTH * months * price
         else:
-            expected = row["gpu_hours"] / gpi * price
+            expected = row["gpu_hours"] / offering.gpus_per_instance * price
         if not math.isclose(expected, row["cost_usd"], rel_tol=1e-6, abs_tol=1e-4):
             bad.append(
                 f"{offering.key} {term.value}: cost {row['cost_usd']:.2f} != {expected:.2f} from catalog price"
@@ -103,6 +124,215 @@ def _check_costs(plan: Plan, rows: list[dict[str, Any]], budget: Budget, catalog
             )
         )
     return checks
+
+
+def _slice_hours(service: dict[str, Any] | None) -> dict[int, float]:
+    """Hours per month of each slice, from the plan's demand rows (checked against the spec below)."""
+    if not service:
+        return {}
+    return {int(d["slice"]): HOURS_PER_MONTH * d["hours_per_day"] / 24.0 for d in service.get("demand", [])}
+
+
+def _egress_cost(
+    row: dict[str, Any], serving: list[dict[str, Any]], budget: Budget, catalog: Catalog, offering: Offering
+) -> float:
+    """Requests served from this offering x GB per request x its USD/GB (offering's, else provider's)."""
+    svc = next(w for w in budget.workloads if w.name == row["workload"])
+    assert isinstance(svc, InferenceService)
+    price = offering.egress_usd_per_gb
+    if price is None and offering.provider in catalog.providers:
+        price = catalog.providers[offering.provider].egress_usd_per_gb
+    hours = {sl.index: sl.hours_per_month for sl in build_timeline(budget).slices}
+    total = 0.0
+    for s in serving:
+        if (s["workload"], s["provider"], s["region"], s["instance_type"]) != (
+            row["workload"], row["provider"], row["region"], row["instance_type"],
+        ):  # fmt: skip
+            continue
+        requests = s["tokens_per_s"] * hours[int(s["slice"])] * 3600.0 / s["output_tokens"]
+        total += requests * svc.egress_gb_per_request * (price or 0.0)
+    return total
+
+
+def _service_capacity(
+    svc: InferenceService, arch: Any, catalog: Catalog, offering: Offering, bucket: Any, measured: list[Any]
+) -> tuple[float, int, str | None]:
+    """(instance output tokens/s, replicas per instance, why not) under the service's targets."""
+    acc = catalog.accelerator(offering.accelerator)
+    gpi = offering.gpus_per_instance
+    rows = [
+        r
+        for r in measured
+        if r.accelerator == acc.id
+        and gpi % r.gpus == 0
+        and math.isclose(r.input_tokens, bucket.input_tokens)
+        and math.isclose(r.output_tokens, bucket.output_tokens)
+    ]
+    if rows:
+        best = max(rows, key=lambda r: r.tokens_per_s / r.gpus)
+        return best.tokens_per_s * (gpi // best.gpus), gpi // best.gpus, None
+    est = compute.estimate_inference(
+        arch, acc, gpi, svc.precision, bucket.input_tokens, bucket.output_tokens, svc.tpot_ms, svc.ttft_ms
+    )
+    if not est.feasible:
+        return 0.0, 0, est.reason
+    if svc.tpot_ms is not None and (est.tpot_ms or 0.0) > svc.tpot_ms * (1 + REL_TOL):
+        return 0.0, 0, f"TPOT {est.tpot_ms:.1f} ms > {svc.tpot_ms:g} ms"
+    if svc.ttft_ms is not None and (est.ttft_ms or 0.0) > svc.ttft_ms * (1 + REL_TOL):
+        return 0.0, 0, f"TTFT {est.ttft_ms:.1f} ms > {svc.ttft_ms:g} ms"
+    return est.tokens_per_s, est.replicas_per_instance, None
+
+
+def _check_service(
+    svc: InferenceService,
+    summary: dict[str, Any] | None,
+    rows: list[dict[str, Any]],
+    serving: list[dict[str, Any]],
+    budget: Budget,
+    catalog: Catalog,
+    index: _Offerings,
+) -> list[Check]:
+    """Demand recomputed from the spec; served >= demand per bucket and slot; every offering's load
+    within its instances at a capacity recomputed from compute (or the measured table), meeting the
+    latency targets; availability floor; spot share."""
+    name = f"service {svc.name}"
+    if summary is None:
+        return [Check(f"{name}: in the plan", False, "missing from the plan's workloads")]
+    checks = []
+    arch = service_arch(svc)
+    timeline = build_timeline(budget)
+    months = range(svc.start_month, svc.last_month(timeline.months))
+    buckets = svc.buckets
+    demand = {
+        (b, m, sl.index): svc.requests_per_s_in_month(m)
+        * sl.factors.get(svc.name, 0.0)
+        * bk.share
+        * bk.output_tokens
+        for m in months
+        for sl in timeline.slices
+        for b, bk in enumerate(buckets)
+    }
+    stated = {(int(d["month"]), int(d["slice"])): d["output_tokens_per_s"] for d in summary.get("demand", [])}
+    wrong = [
+        f"m{m} k{k}: {stated.get((m, k))} vs {sum(demand[b, m, k] for b in range(len(buckets))):.4g}"
+        for m in months
+        for k in range(len(timeline.slices))
+        if not math.isclose(
+            stated.get((m, k), -1.0),
+            sum(demand[b, m, k] for b in range(len(buckets))),
+            rel_tol=1e-6,
+            abs_tol=1e-6,
+        )
+    ]
+    checks.append(
+        Check(f"{name}: demand matches the spec", not wrong, "; ".join(wrong[:3]) or f"{len(stated)} slots")
+    )
+    served: dict[tuple[int, int, int], float] = defaultdict(float)
+    load: dict[tuple[str, str, str, int, int], float] = defaultdict(float)
+    measured = _measured_table(svc, budget, catalog)
+    latency_bad: list[str] = []
+    cap_cache: dict[tuple[str, str, str, int], tuple[float, int, str | None]] = {}
+    for r in serving:
+        if r["workload"] != svc.name:
+            continue
+        b, m, k = int(r["bucket"]), int(r["month"]), int(r["slice"])
+        served[b, m, k] += r["tokens_per_s"]
+        offering = index.find(r)
+        if offering is None:
+            latency_bad.append(f"{r['instance_type']} not in catalog")
+            continue
+        key = (r["provider"], r["region"], r["instance_type"], b)
+        if key not in cap_cache:
+            cap_cache[key] = _service_capacity(svc, arch, catalog, offering, buckets[b], measured)
+        cap, _, why = cap_cache[key]
+        if why is not None:
+            latency_bad.append(f"{offering.key} bucket {b}: {why}")
+            continue
+        load[r["provider"], r["region"], r["instance_type"], m, k] += r["tokens_per_s"] / cap
+    short = [
+        f"bucket {b} m{m} k{k}: {served.get((b, m, k), 0.0):.4g} < {d:.4g} tok/s"
+        for (b, m, k), d in demand.items()
+        if served.get((b, m, k), 0.0) < d * (1 - REL_TOL) - 1e-9
+    ]
+    checks.append(
+        Check(
+            f"{name}: capacity meets demand in every slot",
+            not short,
+            "; ".join(short[:3]) or f"{len(demand)} bucket-slots",
+        )
+    )
+    checks.append(
+        Check(
+            f"{name}: latency targets met by every replica type used",
+            not latency_bad,
+            "; ".join(latency_bad[:3]) or "ok",
+        )
+    )
+    rho = compute.DEFAULT_SPOT_OVERHEAD
+    instances: dict[tuple[str, str, str, int, int], float] = defaultdict(float)
+    floor: dict[tuple[int, int], float] = defaultdict(float)
+    spot_h = total_h = 0.0
+    for r in rows:
+        if r["workload"] != svc.name or r["row_type"] not in ("rent", "draw"):
+            continue
+        m, k = int(r["start_month"]), int(r["slice"])
+        key5 = (r["provider"], r["region"], r["instance_type"], m, k)
+        is_spot = r["term"] == "spot"
+        instances[key5] += r["instances"] * ((1 - rho) if is_spot else 1.0)
+        total_h += r["gpu_hours"]
+        spot_h += r["gpu_hours"] if is_spot else 0.0
+        if not is_spot:
+            offering = index.find(r)
+            if offering is not None:
+                reps = max(
+                    (_service_capacity(svc, arch, catalog, offering, bk, measured)[1] for bk in buckets),
+                    default=0,
+                )
+                floor[m, k] += r["instances"] * reps
+    over = [
+        f"{k}: load {v:.3f} > {instances.get(k, 0.0):.3f} instances"
+        for k, v in load.items()
+        if not _close_or_below(v, instances.get(k, 0.0))
+    ]
+    checks.append(
+        Check(
+            f"{name}: served load fits the instances",
+            not over,
+            "; ".join(over[:3]) or f"{len(load)} offering-slots",
+        )
+    )
+    if svc.min_replicas > 0:
+        thin = [
+            f"m{m} k{k}: {floor.get((m, k), 0.0):g} < {svc.min_replicas}"
+            for m in months
+            for k in range(len(timeline.slices))
+            if floor.get((m, k), 0.0) < svc.min_replicas - 1e-9
+        ]
+        checks.append(
+            Check(
+                f"{name}: availability floor",
+                not thin,
+                "; ".join(thin[:3]) or f"{svc.min_replicas} non-spot replicas",
+            )
+        )
+    f = svc.max_spot_fraction if svc.max_spot_fraction is not None else budget.constraints.max_spot_fraction
+    checks.append(
+        Check(
+            f"{name}: spot share",
+            _close_or_below(spot_h, f * total_h),
+            f"{spot_h / max(total_h, 1e-9):.1%} of GPU-hours, cap {f:.0%}",
+        )
+    )
+    return checks
+
+
+def _measured_table(svc: InferenceService, budget: Budget, catalog: Catalog) -> list[Any]:
+    if svc.throughput_table is None:
+        return []
+    path = Path(svc.throughput_table)
+    return load_throughput_table(
+        path if path.is_absolute() else budget.base_dir / path, catalog.resolve_accelerator
+    )
 
 
 def _run_needs(run: TrainingRun) -> tuple[float, float, float]:
@@ -127,6 +357,7 @@ def _check_training(
     rows: list[dict[str, Any]],
     budget: Budget,
     catalog: Catalog,
+    index: _Offerings,
 ) -> list[Check]:
     name = f"training {run.name}"
     mine = [r for r in rows if r["workload"] == run.name and r["row_type"] in ("rent", "draw")]
@@ -135,7 +366,7 @@ def _check_training(
     cluster = summary["cluster"]
     types = {(r["provider"], r["region"], r["instance_type"]) for r in mine}
     checks = [Check(f"{name}: one homogeneous cluster", len(types) == 1, f"{len(types)} offering(s) used")]
-    offering = _offering(catalog, mine[0])
+    offering = index.find(mine[0])
     if offering is None:
         return [*checks, Check(f"{name}: offering in catalog", False, str(types))]
     acc = catalog.accelerator(offering.accelerator)

@@ -11,12 +11,22 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from planner import compute, zoo
 from planner.catalog.catalog import Catalog
 from planner.catalog.schema import Accelerator, Offering
 from planner.enums import CLOUD_TERMS, Precision, Term
 from planner.model.prune import prune_dominated
+from planner.model.serving import (
+    CapacityCache,
+    ServiceNeeds,
+    ServingOption,
+    load_throughput_table,
+    service_needs,
+    serving_option,
+)
+from planner.model.timeline import Timeline, build_timeline
 from planner.units import HOURS_PER_DAY, format_count
 from planner.workloads import Budget, Cap, InferenceService, TrainingRun
 
@@ -95,6 +105,8 @@ class Candidates:
     groups: list[OfferingGroup]
     needs: dict[str, TrainingNeeds] = field(default_factory=dict)
     training: dict[str, list[TrainingOption]] = field(default_factory=dict)
+    services: dict[str, ServiceNeeds] = field(default_factory=dict)
+    serving: dict[str, list[ServingOption]] = field(default_factory=dict)
     exclusions: list[Exclusion] = field(default_factory=list)
 
     def excluded(self, workload: str) -> list[Exclusion]:
@@ -190,9 +202,13 @@ def cap_matches(cap: Cap, g: OfferingGroup) -> bool:
     return acc_ok and same(cap.provider, g.provider) and same(cap.region, g.region)
 
 
-def generate_candidates(budget: Budget, catalog: Catalog, prune: bool = True) -> Candidates:
+def generate_candidates(
+    budget: Budget, catalog: Catalog, prune: bool = True, timeline: Timeline | None = None
+) -> Candidates:
     """Apply hard filters to every (workload, offering group) pair, prune dominated groups (see
-    planner.model.prune), and size training clusters. Every excluded pair keeps its reason."""
+    planner.model.prune), size training clusters and rate serving capacity. Every excluded pair
+    keeps its reason."""
+    timeline = timeline or build_timeline(budget)
     groups = group_offerings(catalog)
     cands = Candidates(groups=groups)
     eligible: list[OfferingGroup] = []
@@ -230,8 +246,42 @@ def generate_candidates(budget: Budget, catalog: Catalog, prune: bool = True) ->
             cands.training[w.name] = options
             cands.exclusions.extend(excl)
         elif isinstance(w, InferenceService):
-            raise NotImplementedError("inference services are planned in planner.model (issue 4)")
+            serving, excl = inference_options(w, budget, catalog, mine, cands, timeline)
+            cands.serving[w.name] = serving
+            cands.exclusions.extend(excl)
     return cands
+
+
+def inference_options(
+    svc: InferenceService,
+    budget: Budget,
+    catalog: Catalog,
+    groups: list[OfferingGroup],
+    cands: Candidates,
+    timeline: Timeline,
+) -> tuple[list[ServingOption], list[Exclusion]]:
+    """Serving options of every group for one service (groups already filtered), and the exclusions."""
+    needs = service_needs(svc, timeline)
+    cands.services[svc.name] = needs
+    measured = []
+    if svc.throughput_table is not None:
+        path = Path(svc.throughput_table)
+        measured = load_throughput_table(
+            path if path.is_absolute() else budget.base_dir / path, catalog.resolve_accelerator
+        )
+    cache = CapacityCache(svc, needs.arch, measured)
+    allowed = allowed_terms(budget, spot_fraction(svc, budget))
+    options: list[ServingOption] = []
+    exclusions: list[Exclusion] = []
+    for g in groups:
+        terms = tuple(t for t in allowed if g.price(t) is not None)
+        option, verdict = serving_option(svc, g, cache, needs.buckets, terms)
+        if option is not None:
+            options.append(option)
+        else:
+            assert verdict is not None
+            exclusions.append(_exclusion(svc.name, g, verdict))
+    return options, exclusions
 
 
 def _global_filter(budget: Budget, g: OfferingGroup) -> Verdict | None:

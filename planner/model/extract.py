@@ -5,6 +5,8 @@ Rows come in three kinds, so the table both sums to the total cost and shows who
   commitment  a 1- or 3-year commitment (every hour of its term is paid), shared by the workloads
               listed in `workload`; `used_gpu_hours` and `utilization` say how much was used
   draw        a workload's use of committed capacity: cost 0 (the commitment row carries it)
+  egress      internet egress of a service from one offering (requests x GB/request x USD/GB)
+Service rows are per month and day slice (`snapshot`) and carry the output tokens/s they supply.
 """
 
 from __future__ import annotations
@@ -12,15 +14,26 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from planner import compute
 from planner.enums import Term
-from planner.model.build import Model, commitment_months
+from planner.model.build import commitment_months
 from planner.model.candidates import OfferingGroup
+from planner.model.inference import slots
+from planner.model.model import COMMITTED, RESERVED_TERMS, Model
+from planner.model.serving import ServingOption
 from planner.units import DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_MONTH
 
 ALLOCATION_COLUMNS = [
     "workload", "row_type", "provider", "region", "zones", "instance_type", "accelerator",
-    "gpus_per_instance", "instances", "gpus", "term", "start_month", "months", "snapshot",
+    "gpus_per_instance", "instances", "gpus", "term", "start_month", "months", "snapshot", "slice",
     "tokens_per_s", "gpu_hours", "used_gpu_hours", "utilization", "price_per_hour_usd", "cost_usd",
+]  # fmt: skip
+USAGE_COLUMNS = [
+    "workload", "provider", "region", "instance_type", "term", "month", "slice", "instances", "instance_hours",
+]  # fmt: skip
+SERVING_COLUMNS = [
+    "workload", "provider", "region", "instance_type", "accelerator", "month", "snapshot", "slice", "bucket",
+    "input_tokens", "output_tokens", "tokens_per_s", "capacity_per_instance_tokens_per_s", "capacity_source",
 ]  # fmt: skip
 
 _TOL = 1e-6
@@ -40,6 +53,7 @@ def _base_row(g: OfferingGroup) -> dict[str, Any]:
         "accelerator": g.accelerator.id,
         "gpus_per_instance": g.gpus,
         "snapshot": None,
+        "slice": None,
         "tokens_per_s": None,
         "used_gpu_hours": None,
         "utilization": None,
@@ -53,6 +67,18 @@ def chosen_option(model: Model, w: str) -> str | None:
     return None
 
 
+def pool_term_shares(model: Model, g: str, m: int) -> dict[Term, float]:
+    """Split of group g's active commitments in month m between the 1y and 3y terms."""
+    active = {t: val(model.active(t, g, m)) for t in RESERVED_TERMS}
+    total = sum(active.values())
+    if total <= _TOL:
+        return {Term.RESERVED_1Y: 1.0}
+    return {t: a / total for t, a in active.items() if a > _TOL}
+
+
+# --------------------------------------------------------------------------- training
+
+
 def training_rows(model: Model) -> list[dict[str, Any]]:
     """Rent rows (on-demand, spot) and draw rows (committed hours) of every training run."""
     rows: list[dict[str, Any]] = []
@@ -62,12 +88,13 @@ def training_rows(model: Model) -> list[dict[str, Any]]:
             continue
         g = model.group_of(o)
         n = round(val(model.n[w, o]))
-        total_h = sum(val(v) for (ww, oo, _), v in model.x.items() if ww == w and oo == o)
-        total_h += sum(val(v) for (ww, oo, _), v in model.xp.items() if ww == w and oo == o)
+        total_h = sum(val(v) for _, v in model.x_by_option[w, o]) + sum(
+            val(v) for _, v in model.xp_by_option[w, o]
+        )
         run_h = total_h / n if n else 0.0  # wall-clock hours the cluster runs
         months = run_h / HOURS_PER_MONTH
-        for t in (Term.ON_DEMAND, Term.SPOT):
-            hours = val(model.x.get((w, o, t), 0.0))
+        for t, v in model.x_by_option[w, o]:
+            hours = val(v)
             if hours <= _TOL:
                 continue
             price = g.price(t) or 0.0
@@ -89,11 +116,11 @@ def training_rows(model: Model) -> list[dict[str, Any]]:
             )
         drawn: dict[Term, float] = defaultdict(float)
         first: dict[Term, int] = {}
-        for (ww, oo, m), v in sorted(model.xp.items(), key=lambda kv: kv[0][2]):
+        for m, v in sorted(model.xp_by_option[w, o], key=lambda mv: mv[0]):
             hours = val(v)
-            if ww != w or oo != o or hours <= _TOL:
+            if hours <= _TOL:
                 continue
-            for t, share in _pool_term_shares(model, g.id, m).items():
+            for t, share in pool_term_shares(model, g.id, m).items():
                 drawn[t] += hours * share
                 first.setdefault(t, m)
         for t, hours in drawn.items():
@@ -116,100 +143,10 @@ def training_rows(model: Model) -> list[dict[str, Any]]:
     return rows
 
 
-USAGE_COLUMNS = [
-    "workload",
-    "provider",
-    "region",
-    "instance_type",
-    "term",
-    "month",
-    "slice",
-    "instance_hours",
-]
-
-
-def usage_rows(model: Model) -> list[dict[str, Any]]:
-    """Per-month draws on committed capacity (the detail behind draw rows; checked by the verifier)."""
-    rows = []
-    for (w, o, m), v in sorted(model.xp.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
-        hours = val(v)
-        if hours <= _TOL:
-            continue
-        g = model.group_of(o)
-        for t, share in _pool_term_shares(model, g.id, m).items():
-            rows.append(
-                {
-                    "workload": w,
-                    "provider": g.provider,
-                    "region": g.region,
-                    "instance_type": g.offering.instance_type,
-                    "term": t.value,
-                    "month": m,
-                    "slice": None,
-                    "instance_hours": hours * share,
-                }
-            )
-    return rows
-
-
-def _pool_term_shares(model: Model, o: str, m: int) -> dict[Term, float]:
-    """Split of pool o's active commitments in month m between the 1y and 3y terms."""
-    active = {t: val(model.active(t, o, m)) for t in (Term.RESERVED_1Y, Term.RESERVED_3Y)}
-    total = sum(active.values())
-    if total <= _TOL:
-        return {Term.RESERVED_1Y: 1.0}
-    return {t: a / total for t, a in active.items() if a > _TOL}
-
-
-def commitment_rows(model: Model) -> list[dict[str, Any]]:
-    """One row per (offering, term, start month) with committed instances, and its utilization."""
-    rows = []
-    groups = model.groups
-    used_by: dict[str, set[str]] = defaultdict(set)
-    used_hours: dict[tuple[str, int], float] = defaultdict(float)
-    for (w, o, m), v in model.xp.items():
-        h = val(v)
-        if h > _TOL:
-            used_by[model.group_of(o).id].add(w)
-            used_hours[model.group_of(o).id, m] += h
-    for (o, t, s), v in sorted(model.r.items(), key=lambda kv: (kv[0][0], kv[0][1].value, kv[0][2])):
-        count = round(val(v))
-        if count <= 0:
-            continue
-        g = groups[o]
-        price = g.price(t) or 0.0
-        paid_months = commitment_months(model, t, s)
-        months_in_horizon = min(t.term_months or 0, model.timeline.months - s)
-        # Utilization of this commitment: its share of the pool's use in the months it is active.
-        used = 0.0
-        for m in range(s, s + months_in_horizon):
-            pool = val(model.pool(o, m))
-            if pool > _TOL:
-                used += used_hours.get((o, m), 0.0) * count / pool
-        paid_h = count * HOURS_PER_MONTH * paid_months
-        rows.append(
-            {
-                **_base_row(g),
-                "workload": ",".join(sorted(used_by.get(o, set()))) or "(unused)",
-                "row_type": "commitment",
-                "instances": float(count),
-                "gpus": float(count * g.gpus),
-                "term": t.value,
-                "start_month": s,
-                "months": float(paid_months),
-                "gpu_hours": paid_h * g.gpus,
-                "used_gpu_hours": used * g.gpus,
-                "utilization": used / paid_h if paid_h else 0.0,
-                "price_per_hour_usd": price,
-                "cost_usd": paid_h * price,
-            }
-        )
-    return rows
-
-
 def training_summaries(model: Model) -> list[dict[str, Any]]:
     """Per training run: FLOPs, the cluster, hours by source, and when it finishes."""
     out = []
+    rho = compute.DEFAULT_SPOT_OVERHEAD
     for w, run in model.runs.items():
         needs = model.candidates.needs[w]
         o = chosen_option(model, w)
@@ -229,17 +166,20 @@ def training_summaries(model: Model) -> list[dict[str, Any]]:
         g = opt.group
         n = round(val(model.n[w, o]))
         by_term: dict[str, float] = defaultdict(float)
-        for (ww, oo, t), v in model.x.items():
-            if ww == w and oo == o:
-                by_term[t.value] += val(v)
-        committed = sum(val(v) for (ww, oo, _), v in model.xp.items() if ww == w and oo == o)
+        delivered = 0.0
+        for t, v in model.x_by_option[w, o]:
+            by_term[t.value] += val(v)
+            delivered += val(v) * opt.flops_per_instance_hour * ((1 - rho) if t == Term.SPOT else 1.0)
+        committed = sum(val(v) for _, v in model.xp_by_option[w, o])
+        delivered += committed * opt.flops_per_instance_hour
         if committed > _TOL:
-            by_term["committed"] = committed
+            by_term[COMMITTED] = committed
         total_h = sum(by_term.values())
+        finish_days = total_h / n / HOURS_PER_DAY if n else None
         entry.update(
             {
                 "gpu_hours": total_h * g.gpus,
-                "finish_days": total_h / n / HOURS_PER_DAY if n else None,
+                "finish_days": finish_days,
                 "cluster": {
                     "offering": g.id,
                     "option": o,
@@ -251,13 +191,13 @@ def training_summaries(model: Model) -> list[dict[str, Any]]:
                     "gpus": n * g.gpus,
                 },
                 "gpu_hours_by_term": {k: h * g.gpus for k, h in sorted(by_term.items())},
+                "precision": opt.precision.value,
                 "mfu": opt.mfu,
                 "goodput": opt.goodput,
                 "scaling_efficiency": opt.scaling_efficiency,
-                "flops_delivered": _delivered(model, w, o, opt.flops_per_instance_hour),
-                "months": total_h / n / HOURS_PER_MONTH if n else None,
-                "finish_month": run.start_month + (total_h / n / HOURS_PER_DAY) / DAYS_PER_MONTH
-                if n
+                "flops_delivered": delivered,
+                "finish_month": run.start_month + finish_days / DAYS_PER_MONTH
+                if finish_days is not None
                 else None,
             }
         )
@@ -265,16 +205,305 @@ def training_summaries(model: Model) -> list[dict[str, Any]]:
     return out
 
 
-def _delivered(model: Model, w: str, o: str, rate: float) -> float:
-    from planner import compute
+# --------------------------------------------------------------------------- inference
 
+
+def _mix_rate(model: Model, w: str, opt: ServingOption, m: int, k: int) -> float:
+    """Output tokens/s one instance-equivalent delivers for the bucket mix it serves in (m, k)."""
+    load = served = 0.0
+    for b, cap in enumerate(opt.capacity):
+        v = model.s.get((w, b, opt.id, m, k))
+        if cap is None or v is None:
+            continue
+        tok = val(v)
+        served += tok
+        load += tok / cap.tokens_per_s
+    if load > _TOL:
+        return served / load
+    return next(c.tokens_per_s for c in opt.capacity if c is not None)
+
+
+def inference_rows(model: Model) -> list[dict[str, Any]]:
+    """Service rows per (option, term, month, slice): instances, GPUs, tokens/s supplied, cost."""
+    rows: list[dict[str, Any]] = []
     rho = compute.DEFAULT_SPOT_OVERHEAD
-    total = 0.0
-    for (ww, oo, t), v in model.x.items():
-        if ww == w and oo == o:
-            total += val(v) * rate * ((1 - rho) if t == Term.SPOT else 1.0)
-    total += sum(val(v) * rate for (ww, oo, _), v in model.xp.items() if ww == w and oo == o)
-    return total
+    for w in model.services:
+        for opt in model.serving(w):
+            g = opt.group
+            for m, k in slots(model, w):
+                hours = model.timeline.slice_hours(k)
+                snapshot = model.timeline.slices[k].names.get(w, model.timeline.slices[k].label)
+                rate = None
+                for key in (Term.ON_DEMAND.value, Term.SPOT.value, COMMITTED):
+                    v = model.u.get((w, opt.id, m, k, key))
+                    inst = round(val(v)) if v is not None else 0
+                    if inst <= 0:
+                        continue
+                    rate = rate if rate is not None else _mix_rate(model, w, opt, m, k)
+                    derate = (1 - rho) if key == Term.SPOT.value else 1.0
+                    shares = pool_term_shares(model, g.id, m) if key == COMMITTED else {Term(key): 1.0}
+                    for t, share in shares.items():
+                        n = inst * share
+                        price = 0.0 if key == COMMITTED else (g.price(t) or 0.0)
+                        rows.append(
+                            {
+                                **_base_row(g),
+                                "workload": w,
+                                "row_type": "draw" if key == COMMITTED else "rent",
+                                "instances": n,
+                                "gpus": n * g.gpus,
+                                "term": t.value,
+                                "start_month": m,
+                                "months": hours / HOURS_PER_MONTH,
+                                "snapshot": snapshot,
+                                "slice": k,
+                                "tokens_per_s": n * derate * rate,
+                                "gpu_hours": n * g.gpus * hours,
+                                "price_per_hour_usd": price,
+                                "cost_usd": n * hours * price,
+                            }
+                        )
+    return rows
+
+
+def egress_rows(model: Model) -> list[dict[str, Any]]:
+    """Internet egress of each service per offering: requests served x GB/request x USD/GB."""
+    cost: dict[tuple[str, str], float] = defaultdict(float)
+    for (w, b, o, _, k), v in model.s.items():
+        gb = model.services[w].egress_gb_per_request
+        price = model.group_of(o).egress_usd_per_gb
+        if gb <= 0 or not price or (tok := val(v)) <= _TOL:
+            continue
+        bucket = model.candidates.services[w].buckets[b]
+        cost[w, o] += tok * model.timeline.slice_hours(k) * 3600.0 / bucket.output_tokens * gb * price
+    rows = []
+    for (w, o), usd in sorted(cost.items()):
+        g = model.group_of(o)
+        rows.append(
+            {
+                **_base_row(g),
+                "workload": w,
+                "row_type": "egress",
+                "instances": 0.0,
+                "gpus": 0.0,
+                "term": "egress",
+                "start_month": min(m for (ww, _, oo, m, _) in model.s if ww == w and oo == o),
+                "months": None,
+                "gpu_hours": 0.0,
+                "price_per_hour_usd": None,
+                "cost_usd": usd,
+            }
+        )
+    return rows
+
+
+def serving_rows(model: Model) -> list[dict[str, Any]]:
+    """Output tokens/s of each request bucket served by each offering in each (month, slice)."""
+    rows = []
+    for (w, b, o, m, k), v in sorted(
+        model.s.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][4], kv[0][1], kv[0][2])
+    ):
+        tok = val(v)
+        if tok <= _TOL:
+            continue
+        opt = next(p for p in model.serving(w) if p.id == o)
+        g, cap = opt.group, opt.capacity[b]
+        bucket = model.candidates.services[w].buckets[b]
+        assert cap is not None
+        rows.append(
+            {
+                "workload": w,
+                "provider": g.provider,
+                "region": g.region,
+                "instance_type": g.offering.instance_type,
+                "accelerator": g.accelerator.id,
+                "month": m,
+                "snapshot": model.timeline.slices[k].names.get(w, model.timeline.slices[k].label),
+                "slice": k,
+                "bucket": b,
+                "input_tokens": bucket.input_tokens,
+                "output_tokens": bucket.output_tokens,
+                "tokens_per_s": tok,
+                "capacity_per_instance_tokens_per_s": cap.tokens_per_s,
+                "capacity_source": cap.source,
+            }
+        )
+    return rows
+
+
+def inference_summaries(model: Model) -> list[dict[str, Any]]:
+    """Per service: model, buckets, demand per month and snapshot (output tokens/s), GPU-hours,
+    FLOPs served, and the share of each month's demand met by committed capacity."""
+    out = []
+    rho = compute.DEFAULT_SPOT_OVERHEAD
+    for w, svc in model.services.items():
+        needs = model.candidates.services[w]
+        demand_rows = []
+        for m in needs.months:
+            for sl in model.timeline.slices:
+                tok = sum(needs.demand.get((b, m, sl.index), 0.0) for b in range(len(needs.buckets)))
+                demand_rows.append(
+                    {
+                        "month": m,
+                        "snapshot": sl.names.get(w, sl.label),
+                        "slice": sl.index,
+                        "hours_per_day": sl.hours_per_day,
+                        "hours_per_month": sl.hours_per_month,
+                        "requests_per_s": needs.requests.get((m, sl.index), 0.0),
+                        "output_tokens_per_s": tok,
+                    }
+                )
+        gpu_hours = 0.0
+        committed_tok: dict[int, float] = defaultdict(float)
+        total_tok: dict[int, float] = defaultdict(float)
+        for (ww, o, m, k, key), v in model.u.items():
+            if ww != w:
+                continue
+            inst = val(v)
+            if inst <= _TOL:
+                continue
+            opt = next(p for p in model.serving(w) if p.id == o)
+            hours = model.timeline.slice_hours(k)
+            gpu_hours += inst * opt.group.gpus * hours
+            tok_h = (
+                inst * ((1 - rho) if key == Term.SPOT.value else 1.0) * _mix_rate(model, w, opt, m, k) * hours
+            )
+            total_tok[m] += tok_h
+            if key == COMMITTED:
+                committed_tok[m] += tok_h
+        requests = sum(
+            needs.requests.get((m, sl.index), 0.0) * sl.hours_per_month * 3600
+            for m in needs.months
+            for sl in model.timeline.slices
+        )
+        per_request = sum(
+            b.share
+            * compute.inference_flops_per_request(needs.arch.active_params, b.input_tokens, b.output_tokens)
+            for b in needs.buckets
+        )
+        out.append(
+            {
+                "name": w,
+                "kind": "inference",
+                "model": needs.arch.id,
+                "precision": svc.precision.value,
+                "tpot_ms": svc.tpot_ms,
+                "ttft_ms": svc.ttft_ms,
+                "flops": requests * per_request,
+                "requests": requests,
+                "gpu_hours": gpu_hours,
+                "finish_days": None,
+                "buckets": [b.model_dump() for b in needs.buckets],
+                "demand": demand_rows,
+                "committed_coverage": {
+                    str(m): (committed_tok[m] / total_tok[m] if total_tok[m] > _TOL else 0.0)
+                    for m in needs.months
+                },
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- commitments
+
+
+def usage_rows(model: Model) -> list[dict[str, Any]]:
+    """Draws on committed capacity: training hours per month, service instances per (month, slice)."""
+    rows = []
+    for (w, o, m), v in sorted(model.xp.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        hours = val(v)
+        if hours <= _TOL:
+            continue
+        g = model.group_of(o)
+        for t, share in pool_term_shares(model, g.id, m).items():
+            rows.append(
+                {
+                    "workload": w,
+                    "provider": g.provider,
+                    "region": g.region,
+                    "instance_type": g.offering.instance_type,
+                    "term": t.value,
+                    "month": m,
+                    "slice": None,
+                    "instances": hours * share / HOURS_PER_MONTH,
+                    "instance_hours": hours * share,
+                }
+            )
+    for (w, o, m, k, key), v in sorted(model.u.items(), key=lambda kv: kv[0][:4]):
+        inst = round(val(v))
+        if key != COMMITTED or inst <= 0:
+            continue
+        g = model.group_of(o)
+        for t, share in pool_term_shares(model, g.id, m).items():
+            rows.append(
+                {
+                    "workload": w,
+                    "provider": g.provider,
+                    "region": g.region,
+                    "instance_type": g.offering.instance_type,
+                    "term": t.value,
+                    "month": m,
+                    "slice": k,
+                    "instances": inst * share,
+                    "instance_hours": inst * share * model.timeline.slice_hours(k),
+                }
+            )
+    return rows
+
+
+def _committed_use(model: Model) -> tuple[dict[str, set[str]], dict[tuple[str, int], float]]:
+    """Workloads drawing on each group's commitments, and instance-hours drawn per (group, month)."""
+    used_by: dict[str, set[str]] = defaultdict(set)
+    used_hours: dict[tuple[str, int], float] = defaultdict(float)
+    for (w, o, m), v in model.xp.items():
+        if (h := val(v)) > _TOL:
+            used_by[model.group_of(o).id].add(w)
+            used_hours[model.group_of(o).id, m] += h
+    for (w, o, m, k, key), v in model.u.items():
+        if key == COMMITTED and (inst := round(val(v))) > 0:
+            used_by[model.group_of(o).id].add(w)
+            used_hours[model.group_of(o).id, m] += inst * model.timeline.slice_hours(k)
+    return used_by, used_hours
+
+
+def commitment_rows(model: Model) -> list[dict[str, Any]]:
+    """One row per (offering, term, start month) with committed instances, and its utilization."""
+    rows = []
+    groups = model.groups
+    used_by, used_hours = _committed_use(model)
+    for (gid, t, s), v in sorted(model.r.items(), key=lambda kv: (kv[0][0], kv[0][1].value, kv[0][2])):
+        count = round(val(v))
+        if count <= 0:
+            continue
+        g = groups[gid]
+        price = g.price(t) or 0.0
+        paid_months = commitment_months(model, t, s)
+        months_in_horizon = min(t.term_months or 0, model.timeline.months - s)
+        # Utilization of this commitment: its share of the pool's use in the months it is active.
+        used = 0.0
+        for m in range(s, s + months_in_horizon):
+            pool = val(model.pool(gid, m))
+            if pool > _TOL:
+                used += used_hours.get((gid, m), 0.0) * count / pool
+        paid_h = count * HOURS_PER_MONTH * paid_months
+        rows.append(
+            {
+                **_base_row(g),
+                "workload": ",".join(sorted(used_by.get(gid, set()))) or "(unused)",
+                "row_type": "commitment",
+                "instances": float(count),
+                "gpus": float(count * g.gpus),
+                "term": t.value,
+                "start_month": s,
+                "months": float(paid_months),
+                "gpu_hours": paid_h * g.gpus,
+                "used_gpu_hours": used * g.gpus,
+                "utilization": used / paid_h if paid_h else 0.0,
+                "price_per_hour_usd": price,
+                "cost_usd": paid_h * price,
+            }
+        )
+    return rows
 
 
 def cost_breakdown(model: Model) -> dict[str, float]:

@@ -155,18 +155,29 @@ def integer_variables(prob: pulp.LpProblem) -> list[pulp.LpVariable]:
     return [v for v in prob.variables() if v.cat == pulp.LpInteger]
 
 
-def fixed_lp_duals(prob: pulp.LpProblem, options: PlanOptions) -> dict[str, float]:
-    """Duals (by PuLP constraint name) of the LP with every integer fixed at its solution value.
+def fixed_lp_duals(
+    prob: pulp.LpProblem,
+    options: PlanOptions,
+    fixed: list[pulp.LpVariable] | None = None,
+    objective: pulp.LpAffineExpression | None = None,
+) -> dict[str, float]:
+    """Duals (by PuLP constraint name) of the LP with the `fixed` integers held at their solution
+    values and every other integer relaxed (all integers fixed when `fixed` is None), minimising
+    `objective` when given (e.g. the cost without tie-break terms).
 
-    The problem is restored afterwards: categories, bounds and the MILP solution values.
+    The problem is restored afterwards: objective, categories, bounds and the MILP solution values.
     """
     ints = integer_variables(prob)
+    hold = {id(v) for v in (fixed if fixed is not None else ints)}
     saved = {v.name: (v.lowBound, v.upBound, v.cat) for v in ints}
     values = {v.name: v.varValue for v in prob.variables()}
+    original = prob.objective
     try:
+        if objective is not None:
+            prob.setObjective(objective)
         for v in ints:
-            val = round(v.varValue or 0.0)
-            v.lowBound = v.upBound = val
+            if id(v) in hold:
+                v.lowBound = v.upBound = round(v.varValue or 0.0)
             v.cat = pulp.LpContinuous
         solver, _ = make_solver(options, mip=False)
         prob.solve(solver)
@@ -174,6 +185,7 @@ def fixed_lp_duals(prob: pulp.LpProblem, options: PlanOptions) -> dict[str, floa
             return {}
         return {name: float(c.pi or 0.0) for name, c in prob.constraints.items()}
     finally:
+        prob.setObjective(original)
         for v in ints:
             v.lowBound, v.upBound, v.cat = saved[v.name]
         for v in prob.variables():

@@ -1,0 +1,203 @@
+"""Explanation for inference services: what latency targets exclude and what relaxing them would
+save, the best single-accelerator fleets (runner-ups), and why a service has no candidates."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from planner import compute
+from planner.catalog.catalog import Catalog
+from planner.enums import Term
+from planner.model.candidates import Candidates, Exclusion
+from planner.model.extract import val
+from planner.model.model import Model
+from planner.model.options import PlanOptions
+from planner.model.solve import solve
+from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
+from planner.units import format_usd
+from planner.whatif import pipeline_cost, with_run
+from planner.workloads import InferenceService
+
+# Latency what-ifs per service: the accelerators excluded by a target with the cheapest GPU-hour.
+MAX_LATENCY_WHAT_IFS = 3
+
+
+def best_latency(
+    model_or_cands: Candidates, svc: InferenceService, catalog: Catalog, accelerator: str
+) -> tuple[float, float]:
+    """(best TPOT ms, best TTFT ms) any instance of `accelerator` reaches for the service's buckets:
+    batch 1, the largest instance size (most tensor parallelism) in the catalog."""
+    needs = model_or_cands.services[svc.name]
+    acc = catalog.accelerator(accelerator)
+    sizes = sorted({o.gpus_per_instance for o in catalog.offerings if o.accelerator == accelerator})
+    best_tpot = best_ttft = math.inf
+    for gpus in reversed(sizes):
+        tpot = ttft = 0.0
+        for b in needs.buckets:
+            est = compute.estimate_inference(
+                needs.arch, acc, gpus, svc.precision, b.input_tokens, b.output_tokens, max_batch=1
+            )
+            if not est.feasible or est.tpot_ms is None or est.ttft_ms is None:
+                break
+            tpot, ttft = max(tpot, est.tpot_ms), max(ttft, est.ttft_ms)
+        else:
+            best_tpot, best_ttft = min(best_tpot, tpot), min(best_ttft, ttft)
+    return best_tpot, best_ttft
+
+
+def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
+    """For accelerators a latency target excludes: relax the target just enough to admit them, re-plan."""
+    out = []
+    base = plan.total_cost_usd or 0.0
+    for w, svc in model.services.items():
+        if svc.tpot_ms is None and svc.ttft_ms is None:
+            continue
+        excluded = [e for e in model.candidates.excluded(w) if e.code == "latency"]
+        cheapest: dict[str, float] = {}
+        for e in excluded:
+            o = next((g.offering for g in model.candidates.groups if g.id == e.group), None)
+            price = o.price_per_gpu_hour(Term.ON_DEMAND) if o else None
+            if price is not None:
+                cheapest[e.accelerator] = min(price, cheapest.get(e.accelerator, math.inf))
+        for acc in sorted(cheapest, key=lambda a: cheapest[a])[:MAX_LATENCY_WHAT_IFS]:
+            tpot, ttft = best_latency(model.candidates, svc, catalog, acc)
+            if not math.isfinite(tpot):
+                continue
+            changes = {}
+            parts = []
+            if svc.tpot_ms is not None and tpot > svc.tpot_ms:
+                changes["tpot_ms"] = math.ceil(tpot * 1.01)
+                parts.append(f"TPOT {svc.tpot_ms:g} → {changes['tpot_ms']} ms")
+            if svc.ttft_ms is not None and ttft > svc.ttft_ms:
+                changes["ttft_ms"] = math.ceil(ttft * 1.01)
+                parts.append(f"TTFT {svc.ttft_ms:g} → {changes['ttft_ms']} ms")
+            if not changes:
+                continue
+            status, cost = pipeline_cost(with_run(model.budget, w, **changes), catalog, opts)
+            ok = cost is not None
+            out.append(
+                WhatIf(
+                    f"latency:{w}:{acc}",
+                    f"{w} with {' and '.join(parts)}, so {acc} qualifies (its best at batch 1: TPOT {tpot:.0f} ms, "
+                    f"TTFT {ttft:.0f} ms)",
+                    status,
+                    cost if ok else None,
+                    (cost - base) if ok and cost is not None else None,
+                )
+            )
+    return out
+
+
+@contextmanager
+def _only(model: Model, w: str, accelerator: str) -> Iterator[None]:
+    """Temporarily forbid service w every offering not of `accelerator` (upper bounds set to 0)."""
+    saved = {v.name: v.varValue for v in model.prob.variables()}
+    changed = []
+    for (ww, o, _, _, _), v in model.u.items():
+        if ww == w and model.group_of(o).accelerator.id != accelerator:
+            changed.append((v, v.upBound))
+            v.upBound = 0
+    try:
+        yield
+    finally:
+        for v, ub in changed:
+            v.upBound = ub
+        for v in model.prob.variables():
+            v.varValue = saved.get(v.name)
+
+
+def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
+    """Per service: the best fleet of a single accelerator type, for every type that can serve it."""
+    out = []
+    base = plan.total_cost_usd or 0.0
+    for w in model.services:
+        used: Counter[str] = Counter()
+        for (ww, o, _, _, _), v in model.u.items():
+            if ww == w:
+                used[model.group_of(o).accelerator.id] += round(val(v))
+        mix = sorted(a for a, n in used.items() if n > 0)
+        for acc in sorted({opt.group.accelerator.id for opt in model.serving(w)}):
+            if mix == [acc]:
+                continue  # the plan itself
+            with _only(model, w, acc):
+                res = solve(model.prob, opts)
+                cost = model.cost_value() if res.has_solution else None
+            if cost is None:
+                out.append(
+                    RunnerUp(
+                        w,
+                        "accelerator",
+                        acc,
+                        None,
+                        res.status,
+                        None,
+                        None,
+                        "cannot meet the demand alone (caps or budget)",
+                    )
+                )
+                continue
+            delta = cost - base
+            if delta <= 0.005:
+                reason = "ties with the plan"
+            else:
+                reason = f"an all-{acc} fleet costs {format_usd(delta)} more than the plan's mix of {', '.join(mix) or 'nothing'}"
+            out.append(RunnerUp(w, "accelerator", acc, None, res.status, cost, delta, reason))
+    return out
+
+
+def service_no_candidates(svc: InferenceService, cands: Candidates, catalog: Catalog) -> list[DiagnosisItem]:
+    """Why no offering can serve a service: latency targets (with the best any accelerator reaches) or memory."""
+    excl: list[Exclusion] = cands.excluded(svc.name)
+    codes = Counter(e.code for e in excl)
+    items = []
+    latency = sorted({e.accelerator for e in excl if e.code == "latency"})
+    if latency and svc.name in cands.services:
+        best: dict[str, tuple[float, float]] = {a: best_latency(cands, svc, catalog, a) for a in latency}
+        fastest_tpot = min(best.items(), key=lambda kv: kv[1][0])
+        fastest_ttft = min(best.items(), key=lambda kv: kv[1][1])
+        if svc.tpot_ms is not None and fastest_tpot[1][0] > svc.tpot_ms:
+            items.append(
+                DiagnosisItem(
+                    f"latency:{svc.name}:tpot",
+                    fastest_tpot[1][0],
+                    "ms",
+                    f"no allowed offering meets TPOT {svc.tpot_ms:g} ms: the fastest is {fastest_tpot[0]} at "
+                    f"{fastest_tpot[1][0]:.1f} ms per output token (batch 1)",
+                )
+            )
+        if svc.ttft_ms is not None and fastest_ttft[1][1] > svc.ttft_ms:
+            items.append(
+                DiagnosisItem(
+                    f"latency:{svc.name}:ttft",
+                    fastest_ttft[1][1],
+                    "ms",
+                    f"no allowed offering meets TTFT {svc.ttft_ms:g} ms: the fastest is {fastest_ttft[0]} at "
+                    f"{fastest_ttft[1][1]:.0f} ms to first token (batch 1)",
+                )
+            )
+    by_code: dict[str, list[Exclusion]] = defaultdict(list)
+    for e in excl:
+        by_code[e.code].append(e)
+    if "memory" in by_code:
+        e = by_code["memory"][0]
+        items.append(
+            DiagnosisItem(
+                f"memory:{svc.name}",
+                None,
+                "",
+                f"{len(by_code['memory'])} offerings cannot hold the model; e.g. {e.group}: {e.reason}",
+            )
+        )
+    summary = ", ".join(f"{n} {code}" for code, n in codes.most_common())
+    items.append(
+        DiagnosisItem(
+            f"candidates:{svc.name}",
+            float(len(excl)),
+            "offerings",
+            f"no offering can serve {svc.name}: excluded {summary}",
+        )
+    )
+    return items

@@ -1,0 +1,236 @@
+"""Inference-service constraint families (notation in planner.model.model).
+
+A service's demand (output tokens/s per request bucket, month and day slice) is served by any mix
+of offerings: instances rented on-demand or spot per slice, or drawn from commitments (flat over
+the slices of a month). Which bucket goes to which offering is a decision, not a rule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pulp
+
+from planner import compute
+from planner.enums import Term
+from planner.model.model import COMMITTED, Model
+from planner.model.serving import ServingOption
+from planner.units import HOURS_PER_MONTH
+
+SECONDS_PER_HOUR = 3600.0
+
+
+def period(m: int, k: int) -> str:
+    """Constraint-name period of month m, slice k."""
+    return f"m{m}.k{k}"
+
+
+def _keys(opt: ServingOption) -> list[str]:
+    keys = [t.value for t in (Term.ON_DEMAND, Term.SPOT) if t in opt.terms]
+    if any(t.is_reserved for t in opt.terms):
+        keys.append(COMMITTED)
+    return keys
+
+
+def slots(model: Model, w: str) -> list[tuple[int, int]]:
+    """(month, slice) pairs in which service w runs (demand > 0 or an availability floor)."""
+    svc, needs = model.services[w], model.candidates.services[w]
+    return [
+        (m, sl.index)
+        for m in needs.months
+        for sl in model.timeline.slices
+        if needs.requests.get((m, sl.index), 0.0) > 0 or svc.min_replicas > 0
+    ]
+
+
+def define_inference_variables(model: Model) -> None:
+    """u[w,o,m,k,t] integer >= 0 (instances), s[w,b,o,m,k] >= 0 (output tokens/s served)."""
+    vid = 0
+    for w in model.services:
+        needs = model.candidates.services[w]
+        for opt in model.serving(w):
+            vid += 1
+            keys = _keys(opt)
+            cap = opt.group.offering.capacity_max_instances
+            for m, k in slots(model, w):
+                for key in keys:
+                    model.u[w, opt.id, m, k, key] = pulp.LpVariable(
+                        f"u{vid}_{m}_{k}_{key}", lowBound=0, upBound=cap, cat=pulp.LpInteger
+                    )
+                for b, bcap in enumerate(opt.capacity):
+                    if bcap is not None and needs.demand.get((b, m, k), 0.0) > 0:
+                        model.s[w, b, opt.id, m, k] = pulp.LpVariable(f"s{vid}_{b}_{m}_{k}", lowBound=0)
+
+
+def commitment_months(model: Model) -> dict[tuple[str, Term], set[int]]:
+    """Months in which services could draw on each (group, reserved term)."""
+    out: dict[tuple[str, Term], set[int]] = defaultdict(set)
+    for w in model.services:
+        months = {m for m, _ in slots(model, w)}
+        for opt in model.serving(w):
+            for t in opt.terms:
+                if t.is_reserved:
+                    out[opt.group.id, t].update(months)
+    return out
+
+
+def define_demand(model: Model) -> None:
+    """demand:w:b:m.k — sum_o s[w,b,o,m,k] >= D[w,b,m,k]: every bucket's output tokens/s is served.
+
+    D = requests/s of the month x the slice's demand factor x the bucket's share x its output
+    tokens. The dual is USD per (output token/s held through the slice's hours of the month).
+    """
+    served: dict[tuple[str, int, int, int], list[pulp.LpVariable]] = defaultdict(list)
+    for (w, b, _, m, k), v in model.s.items():
+        served[w, b, m, k].append(v)
+    for w in model.services:
+        needs = model.candidates.services[w]
+        for (b, m, k), demand in sorted(needs.demand.items()):
+            if demand <= 0:
+                continue
+            info = model.registry.register(
+                "demand",
+                w,
+                f"b{b}",
+                period(m, k),
+                dual_unit="USD per output token/s",
+                rhs_unit="output tokens/s",
+            )
+            model.add(pulp.lpSum(served.get((w, b, m, k), [])) >= demand, info)
+
+
+def capacity_expr(model: Model, w: str, o: str, m: int, k: int) -> pulp.LpAffineExpression:
+    """Instance-equivalents of capacity of option o in (m, k): spot derated by its interruption overhead."""
+    rho = compute.DEFAULT_SPOT_OVERHEAD
+    terms = []
+    for key in (Term.ON_DEMAND.value, Term.SPOT.value, COMMITTED):
+        v = model.u.get((w, o, m, k, key))
+        if v is not None:
+            terms.append((1 - rho if key == Term.SPOT.value else 1.0) * v)
+    return pulp.lpSum(terms)
+
+
+def define_serving_capacity(model: Model) -> None:
+    """serving:w:o:m.k — sum_b s[w,b,o,m,k] / c[b,o] <= u_od + (1-ρ)·u_spot + u_committed.
+
+    c[b,o] is one instance's output tokens/s for bucket b at the latency targets (estimate or
+    measured); a mix of buckets shares the instance in proportion to the time each needs.
+    """
+    by_slot: dict[tuple[str, str, int, int], list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+    for (w, b, o, m, k), v in model.s.items():
+        by_slot[w, o, m, k].append((b, v))
+    for w in model.services:
+        for opt in model.serving(w):
+            for m, k in slots(model, w):
+                served = by_slot.get((w, opt.id, m, k), [])
+                if not served:
+                    continue
+                load = pulp.lpSum(v * (1.0 / opt.capacity[b].tokens_per_s) for b, v in served)  # type: ignore[union-attr]
+                info = model.registry.register(
+                    "serving", w, opt.id, period(m, k), dual_unit="USD per instance", rhs_unit="instances"
+                )
+                model.add(load - capacity_expr(model, w, opt.id, m, k) <= 0, info)
+
+
+def define_min_replicas(model: Model) -> None:
+    """replicas:w:m.k — sum_o rep_o·(u_od + u_committed) >= R_min: an availability floor of replicas
+    that do not depend on preemptible spot capacity."""
+    for w, svc in model.services.items():
+        if svc.min_replicas <= 0:
+            continue
+        for m, k in slots(model, w):
+            terms = [
+                opt.replicas * model.u[w, opt.id, m, k, key]
+                for opt in model.serving(w)
+                for key in (Term.ON_DEMAND.value, COMMITTED)
+                if (w, opt.id, m, k, key) in model.u
+            ]
+            info = model.registry.register(
+                "replicas", w, None, period(m, k), dual_unit="USD per replica", rhs_unit="replicas"
+            )
+            model.add(pulp.lpSum(terms) >= svc.min_replicas, info)
+
+
+def define_inference_spot_share(model: Model) -> None:
+    """spot_share:w — sum H_k·u_spot <= f_w · sum H_k·(u_od + u_spot + u_committed) over o, m, k:
+    spot's share of the service's instance-hours is capped."""
+    for w, svc in model.services.items():
+        f = (
+            svc.max_spot_fraction
+            if svc.max_spot_fraction is not None
+            else model.budget.constraints.max_spot_fraction
+        )
+        spot, total = [], []
+        for (ww, _, _, k, key), v in model.u.items():
+            if ww != w:
+                continue
+            h = model.timeline.slice_hours(k)
+            total.append(h * v)
+            if key == Term.SPOT.value:
+                spot.append(h * v)
+        if not spot:
+            continue
+        info = model.registry.register(
+            "spot_share", w, dual_unit="USD per instance-hour", rhs_unit="instance-hours"
+        )
+        model.add(pulp.lpSum(spot) - f * pulp.lpSum(total) <= 0, info)
+
+
+def pool_usage(model: Model) -> dict[tuple[str, int, int], list[pulp.LpVariable]]:
+    """Committed instances drawn by services, per (group, month, slice)."""
+    out: dict[tuple[str, int, int], list[pulp.LpVariable]] = defaultdict(list)
+    for (_, o, m, k, key), v in model.u.items():
+        if key == COMMITTED:
+            out[model.group_of(o).id, m, k].append(v)
+    return out
+
+
+def instances_in_slot(model: Model, groups: frozenset[str], m: int, k: int) -> list[pulp.LpAffineExpression]:
+    """GPUs of service instances (every term) on `groups` in month m, slice k."""
+    return [
+        model.group_of(o).gpus * v
+        for (_, o, mm, kk, _), v in model.u.items()
+        if mm == m and kk == k and model.group_of(o).id in groups
+    ]
+
+
+def rent_costs(model: Model) -> dict[str, list[pulp.LpAffineExpression]]:
+    """USD of pay-per-use service instances, by term: price x hours of the slice in the month."""
+    out: dict[str, list[pulp.LpAffineExpression]] = defaultdict(list)
+    for (_, o, _, k, key), v in model.u.items():
+        if key == COMMITTED:
+            continue
+        price = model.group_of(o).price(Term(key))
+        assert price is not None
+        out[key].append(price * model.timeline.slice_hours(k) * v)
+    return out
+
+
+def egress_costs(model: Model) -> list[pulp.LpAffineExpression]:
+    """USD of internet egress: requests served x GB per request x the provider's USD/GB.
+
+    Requests = output tokens/s x seconds of the slice / output tokens per request.
+    """
+    out = []
+    for (w, b, o, _, k), v in model.s.items():
+        gb = model.services[w].egress_gb_per_request
+        price = model.group_of(o).egress_usd_per_gb
+        if gb <= 0 or not price:
+            continue
+        bucket = model.candidates.services[w].buckets[b]
+        seconds = model.timeline.slice_hours(k) * SECONDS_PER_HOUR
+        out.append(v * (seconds / bucket.output_tokens * gb * price))
+    return out
+
+
+def slice_share(model: Model, k: int) -> float:
+    """Share of a month's hours in slice k."""
+    return model.timeline.slice_hours(k) / HOURS_PER_MONTH
+
+
+FAMILIES = (
+    define_demand,
+    define_serving_capacity,
+    define_min_replicas,
+    define_inference_spot_share,
+)

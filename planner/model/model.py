@@ -1,0 +1,120 @@
+"""The built model: the PuLP problem, its variables by role, and what is needed to read it back.
+
+Notation (hours are instance-hours unless said otherwise; a month is 730 h):
+  w          a workload; o an option (an offering group, for training at one cluster-size tier);
+  g          an offering group; m a month; k a day slice (timeline.Slice); b a request bucket
+  y[w,o]     1 if training run w runs on option o (binary)
+  n[w,o]     instances in w's training cluster (integer)
+  x[w,o,t]   instance-hours of run w on o bought on pay-per-use term t (on-demand, spot)
+  xp[w,o,m]  instance-hours of run w on o drawn from g's commitments in month m
+  u[w,o,m,k,t] instances serving service w on o in month m, slice k, bought on t (on-demand,
+             spot) or drawn from commitments ("committed") (integer)
+  s[w,b,o,m,k] output tokens/s of bucket b of service w served on o in month m, slice k
+  r[g,t,s]   instances of g committed on term t (1y, 3y) from month s (integer)
+  A[g,m]     committed instances of g active in month m = sum over t, s <= m < s + L_t of r[g,t,s]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pulp
+
+from planner.enums import Term
+from planner.model.candidates import Candidates, OfferingGroup, TrainingOption
+from planner.model.registry import ConstraintInfo, ConstraintRegistry
+from planner.model.serving import ServingOption
+from planner.model.timeline import Timeline
+from planner.workloads import Budget, InferenceService, TrainingRun
+
+COMMITTED = "committed"  # the u/usage key for instances drawn from commitments
+RESERVED_TERMS = (Term.RESERVED_1Y, Term.RESERVED_3Y)
+
+
+@dataclass(frozen=True)
+class CapSpec:
+    """A supply cap over a set of offering groups: at most max_gpus GPUs at any one time."""
+
+    label: str
+    groups: frozenset[str]
+    max_gpus: int
+    origin: str  # "budget" (constraints.caps) or "catalog" (an offering's capacity_max_instances)
+
+
+@dataclass
+class Model:
+    """A built (not yet solved) model: the PuLP problem plus everything needed to read it back."""
+
+    budget: Budget
+    candidates: Candidates
+    timeline: Timeline
+    prob: pulp.LpProblem
+    registry: ConstraintRegistry = field(default_factory=ConstraintRegistry)
+    constraints: dict[str, pulp.LpConstraint] = field(default_factory=dict)  # readable name -> row
+    runs: dict[str, TrainingRun] = field(default_factory=dict)
+    services: dict[str, InferenceService] = field(default_factory=dict)
+    windows: dict[str, dict[int, float]] = field(default_factory=dict)  # run -> month -> window hours
+    option_group: dict[str, OfferingGroup] = field(default_factory=dict)  # option id -> offering group
+    # training
+    y: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    n: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    x: dict[tuple[str, str, Term], pulp.LpVariable] = field(default_factory=dict)
+    xp: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
+    x_by_option: dict[tuple[str, str], list[tuple[Term, pulp.LpVariable]]] = field(default_factory=dict)
+    xp_by_option: dict[tuple[str, str], list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
+    # inference
+    u: dict[tuple[str, str, int, int, str], pulp.LpVariable] = field(default_factory=dict)
+    s: dict[tuple[str, int, str, int, int], pulp.LpVariable] = field(default_factory=dict)
+    # commitments
+    r: dict[tuple[str, Term, int], pulp.LpVariable] = field(default_factory=dict)
+    r_by_group: dict[str, list[tuple[Term, int, pulp.LpVariable]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # money
+    cost: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)  # category -> expression
+    tie_break: pulp.LpAffineExpression | None = None  # objective-only term (see build.TIE_BREAK_USD_PER_HOUR)
+    caps: list[CapSpec] = field(default_factory=list)
+
+    @property
+    def groups(self) -> dict[str, OfferingGroup]:
+        return {g.id: g for g in self.candidates.groups}
+
+    def group_of(self, option_id: str) -> OfferingGroup:
+        return self.option_group[option_id]
+
+    def add(self, constraint: pulp.LpConstraint, info: ConstraintInfo) -> None:
+        self.registry.add(self.prob, constraint, info)
+        self.constraints[info.name] = self.prob.constraints[info.pulp_name]
+
+    def options(self, workload: str) -> list[TrainingOption]:
+        """Training options of a run."""
+        return self.candidates.training.get(workload, [])
+
+    def serving(self, workload: str) -> list[ServingOption]:
+        """Serving options of a service."""
+        return self.candidates.serving.get(workload, [])
+
+    def active(self, t: Term, g: str, m: int) -> pulp.LpAffineExpression:
+        """Committed instances of term t of group g active in month m."""
+        months = t.term_months or 0
+        return pulp.lpSum(v for tt, s, v in self.r_by_group.get(g, []) if tt == t and s <= m < s + months)
+
+    def pool(self, g: str, m: int) -> pulp.LpAffineExpression:
+        """A[g,m]: committed instances of g active in month m, all terms."""
+        return pulp.lpSum(self.active(t, g, m) for t in RESERVED_TERMS)
+
+    def total_cost(self) -> pulp.LpAffineExpression:
+        return pulp.lpSum(self.cost.values())
+
+    def cost_value(self) -> float:
+        """Total cost of the current solution in USD (without the objective's tie-break term)."""
+        return float(pulp.value(self.total_cost()) or 0.0)
+
+    def structural_variables(self) -> list[pulp.LpVariable]:
+        """Decisions held fixed for shadow prices: cluster choices and sizes, commitments.
+
+        Pay-per-use instance counts of services stay free, so a demand dual is the marginal
+        cost of renting more capacity given the chosen clusters and commitments.
+        """
+        return [*self.y.values(), *self.n.values(), *self.r.values()]
