@@ -11,6 +11,7 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from planner.catalog.aliases import NameIndex
+from planner.catalog.datacenter import DatacenterCatalog, datacenter_from_records
 from planner.catalog.schema import Accelerator, Offering, Provider
 from planner.catalog.validate import (
     Locator,
@@ -87,6 +88,7 @@ class Catalog:
         offerings: Sequence[Offering],
         path: Path | None = None,
         import_summary: ImportSummary | None = None,
+        datacenter: DatacenterCatalog | None = None,
     ):
         self.name = name
         self.path = path
@@ -94,6 +96,8 @@ class Catalog:
         self.providers: dict[str, Provider] = dict(providers)
         self.offerings: tuple[Offering, ...] = tuple(offerings)
         self.import_summary = import_summary
+        self.datacenter: DatacenterCatalog | None = datacenter
+        """Own data-center servers and site assumptions (datacenter.yaml); None when absent."""
         self._acc_index: NameIndex = accelerator_index(list(self.accelerators.values()))
         self._prov_index: NameIndex = provider_index(list(self.providers.values()))
         self._frame: pd.DataFrame | None = None
@@ -107,12 +111,14 @@ class Catalog:
         providers: Iterable[Provider | Mapping[str, Any]],
         offerings: Iterable[Offering | Mapping[str, Any]],
         name: str = "in-memory",
+        datacenter: DatacenterCatalog | Mapping[str, Any] | None = None,
     ) -> Catalog:
         """Build a catalog from models or plain dicts (tests, notebooks), fully validated.
 
         Dicts are validated with the same strict schema as the files; problems are reported as
         ``accelerators[2].memory_gib: ...``. Offerings may name accelerators and providers by
-        alias; they are rewritten to canonical ids.
+        alias; they are rewritten to canonical ids. `datacenter` (the content of a
+        datacenter.yaml) is validated the same way; its servers' accelerators must be known.
         """
         acc = _validate_list(Accelerator, accelerators, "accelerators")
         prov = _validate_list(Provider, providers, "providers")
@@ -126,7 +132,10 @@ class Catalog:
             locate_offering=_list_locator(name, "offerings"),
             sources=(name, name),
         )
-        return cls(name, by_acc, by_prov, resolved)
+        dc = None
+        if datacenter is not None:
+            dc = datacenter_from_records(datacenter, accelerator_index(list(by_acc.values())), name)
+        return cls(name, by_acc, by_prov, resolved, datacenter=dc)
 
     # -- names ----------------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Load a catalog folder (or a SkyPilot catalog) into a validated :class:`Catalog`.
 
 A catalog folder holds ``accelerators.yaml``, ``providers.yaml`` and the offerings in
-``offerings.csv`` (or ``offerings.yaml``, or several ``offerings*.csv``). Other files in the folder
-(``SOURCES.md``, ``datacenter.yaml``, ...) are ignored. Every problem of every file is collected
-and raised as one CatalogError naming file, row (or YAML line) and field.
+``offerings.csv`` (or ``offerings.yaml``, or several ``offerings*.csv``), and optionally
+``datacenter.yaml`` (own data-center servers and site assumptions, read into
+``Catalog.datacenter``). Other files in the folder (``SOURCES.md``, notes, ...) are ignored. Every
+problem of every file is collected and raised as one CatalogError naming file, row (or YAML line)
+and field.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from planner.catalog.catalog import OFFERING_FIELDS, Catalog
+from planner.catalog.datacenter import DatacenterCatalog, PathLocator, datacenter_from_data
 from planner.catalog.schema import Accelerator, Offering, Provider
 from planner.catalog.skypilot import is_skypilot_catalog, load_skypilot
 from planner.catalog.validate import (
     Locator,
+    accelerator_index,
     capped,
     check_columns,
     cross_reference,
@@ -35,6 +39,7 @@ from planner.io import parse_yaml
 
 ACCELERATORS_FILE = "accelerators.yaml"
 PROVIDERS_FILE = "providers.yaml"
+DATACENTER_FILE = "datacenter.yaml"
 OFFERING_COLUMNS: tuple[str, ...] = OFFERING_FIELDS
 REQUIRED_OFFERING_COLUMNS: tuple[str, ...] = tuple(
     name for name in OFFERING_FIELDS if Offering.model_fields[name].is_required()
@@ -72,7 +77,10 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if folder.is_dir() and _is_planner_catalog(folder):
         return load_catalog_dir(folder)
     if is_skypilot_catalog(folder):
-        return load_skypilot(folder, base=load_catalog(None))
+        base = load_catalog(None)
+        catalog = load_skypilot(folder, base=base)
+        catalog.datacenter = base.datacenter  # own-DC defaults come with the bundled specs
+        return catalog
     raise InputError(
         f"{folder} is not a catalog: expected a folder with {ACCELERATORS_FILE}, {PROVIDERS_FILE} and "
         "offerings.csv, a SkyPilot catalog folder (<cloud>/vms.csv) or a SkyPilot vms.csv file"
@@ -142,6 +150,7 @@ def _load_catalog_dir(folder: Path) -> Catalog:
             found, locate = _read_yaml_models(file, Offering, "offerings", problems)
         locators.append((len(offerings), locate))
         offerings += found
+    datacenter, locate_dc = _read_datacenter(folder / DATACENTER_FILE, problems)
     by_acc, by_prov, resolved = cross_reference(
         accelerators,
         providers,
@@ -153,7 +162,52 @@ def _load_catalog_dir(folder: Path) -> Catalog:
         catalog=str(folder),
         problems=problems,
     )
-    return Catalog(folder.name, by_acc, by_prov, resolved, path=folder)
+    if datacenter is not None:  # its accelerators can be checked now that the catalog's are valid
+        datacenter, dc_problems = datacenter_from_data(
+            datacenter.model_dump(), accelerator_index(list(by_acc.values())), locate_dc
+        )
+        if dc_problems:
+            raise CatalogError(capped(dc_problems))
+    return Catalog(folder.name, by_acc, by_prov, resolved, path=folder, datacenter=datacenter)
+
+
+def _read_datacenter(path: Path, problems: list[Problem]) -> tuple[DatacenterCatalog | None, PathLocator]:
+    """datacenter.yaml validated against the schema (accelerator names are checked later, against
+    the catalog's); None when absent or invalid, with its problems appended to `problems`."""
+    source = str(path)
+    if not path.is_file():
+        return None, _path_locator(source, "")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = _fast_yaml(text, source)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=source))
+        return None, _path_locator(source, "")
+    except InputError as exc:
+        problems += exc.problems
+        return None, _path_locator(source, "")
+    locate = _path_locator(source, text)
+    datacenter, found = datacenter_from_data(data, None, locate)
+    problems += found
+    return datacenter, locate
+
+
+def _path_locator(source: str, text: str) -> PathLocator:
+    """'servers.2.power_kw' -> (file, 'servers[2].power_kw (line 40)'); lines only when needed."""
+    cache: list[yaml.Node | None] = []
+
+    def locate(path: str | None) -> tuple[str | None, str | None]:
+        if not path:
+            return source, None
+        if not cache:
+            cache.append(_compose(text))
+        parts: list[str | int] = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node = _node_at(cache[0], parts)
+        line = f" (line {node.start_mark.line + 1})" if node is not None else ""
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+        return source, where + line
+
+    return locate
 
 
 def _chain(locators: Sequence[tuple[int, Locator]]) -> Locator:

@@ -202,6 +202,63 @@ def cap_matches(cap: Cap, g: OfferingGroup) -> bool:
     return acc_ok and same(cap.provider, g.provider) and same(cap.region, g.region)
 
 
+@dataclass
+class _Context:
+    """What candidate generation needs about one workload, computed once."""
+
+    allowed: set[str] | None  # accelerator allow-list (canonical ids), None = all
+    terms: tuple[Term, ...]
+    needs: TrainingNeeds | None = None
+    cache: CapacityCache | None = None
+    buckets: list = field(default_factory=list)
+
+
+def _context(
+    w: TrainingRun | InferenceService, budget: Budget, catalog: Catalog, cands: Candidates, timeline: Timeline
+) -> _Context:
+    allowed = None if w.accelerators is None else {catalog.resolve_accelerator(a) for a in w.accelerators}
+    ctx = _Context(allowed, allowed_terms(budget, spot_fraction(w, budget)))
+    if isinstance(w, TrainingRun):
+        ctx.needs = cands.needs[w.name] = training_needs(w)
+    else:
+        needs = cands.services[w.name] = service_needs(w, timeline)
+        measured = []
+        if w.throughput_table is not None:
+            path = Path(w.throughput_table)
+            measured = load_throughput_table(
+                path if path.is_absolute() else budget.base_dir / path, catalog.resolve_accelerator
+            )
+        ctx.cache = CapacityCache(w, needs.arch, measured)
+        ctx.buckets = needs.buckets
+    return ctx
+
+
+def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGroup) -> tuple[float, ...]:
+    """What one instance of g does for workload w (bigger is better; 0 when w may not use g).
+
+    Training: effective FLOPs per GPU-hour (peak x MFU x goodput) and memory per GPU.
+    Service: output tokens/s per instance for each request bucket, and replicas per instance.
+    """
+    acc = g.accelerator
+    if isinstance(w, TrainingRun):
+        if ctx.allowed is not None and acc.id not in ctx.allowed:
+            return (0.0, 0.0)
+        assert ctx.needs is not None
+        precision = compute.training_compute_precision(acc, w.precision)
+        peak = None if precision is None else acc.peak_flops_per_s(precision)
+        if precision is None or peak is None:
+            return (0.0, acc.memory_gib)
+        mfu = w.mfu if w.mfu is not None else compute.default_mfu(acc.id, ctx.needs.params, precision)
+        goodput = w.goodput if w.goodput is not None else compute.DEFAULT_GOODPUT
+        return (peak * mfu * goodput, acc.memory_gib)
+    if ctx.allowed is not None and acc.id not in ctx.allowed:
+        return (0.0,) * (len(ctx.buckets) + 1)
+    assert ctx.cache is not None
+    caps = [ctx.cache.get(g, b)[0] for b in ctx.buckets]
+    replicas = max((c.replicas for c in caps if c is not None), default=0)
+    return (*(c.tokens_per_s if c is not None else 0.0 for c in caps), float(replicas))
+
+
 def generate_candidates(
     budget: Budget, catalog: Catalog, prune: bool = True, timeline: Timeline | None = None
 ) -> Candidates:
@@ -218,64 +275,53 @@ def generate_candidates(
             eligible.append(g)
         else:
             cands.exclusions += [_exclusion(w.name, g, verdict) for w in budget.workloads]
+    contexts = {w.name: _context(w, budget, catalog, cands, timeline) for w in budget.workloads}
     if prune:
-        terms = sorted({t for w in budget.workloads for t in allowed_terms(budget, spot_fraction(w, budget))})
+        terms = sorted({t for ctx in contexts.values() for t in ctx.terms})
         caps = budget.constraints.caps
         eligible, dominated = prune_dominated(
             eligible,
             terms,
             cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps),
             egress_of=lambda g: g.egress_usd_per_gb or 0.0,
+            capability=lambda g: tuple(
+                x for w in budget.workloads for x in _capability(w, contexts[w.name], g)
+            ),
         )
         for d in dominated:
             cands.exclusions += [
                 _exclusion(w.name, d.group, ("dominated", d.reason)) for w in budget.workloads
             ]
     for w in budget.workloads:
-        allowed = None if w.accelerators is None else {catalog.resolve_accelerator(a) for a in w.accelerators}
+        ctx = contexts[w.name]
         mine = []
         for g in eligible:
-            if allowed is None or g.accelerator.id in allowed:
+            if ctx.allowed is None or g.accelerator.id in ctx.allowed:
                 mine.append(g)
             else:
                 reason = f"{g.accelerator.id} is not in the workload's accelerators allow-list"
                 cands.exclusions.append(_exclusion(w.name, g, ("accelerator", reason)))
         if isinstance(w, TrainingRun):
-            cands.needs[w.name] = training_needs(w)
-            options, excl = training_options(w, budget, mine)
+            options, excl = training_options(w, budget, mine, ctx)
             cands.training[w.name] = options
             cands.exclusions.extend(excl)
         elif isinstance(w, InferenceService):
-            serving, excl = inference_options(w, budget, catalog, mine, cands, timeline)
+            serving, excl = inference_options(w, mine, ctx)
             cands.serving[w.name] = serving
             cands.exclusions.extend(excl)
     return cands
 
 
 def inference_options(
-    svc: InferenceService,
-    budget: Budget,
-    catalog: Catalog,
-    groups: list[OfferingGroup],
-    cands: Candidates,
-    timeline: Timeline,
+    svc: InferenceService, groups: list[OfferingGroup], ctx: _Context
 ) -> tuple[list[ServingOption], list[Exclusion]]:
     """Serving options of every group for one service (groups already filtered), and the exclusions."""
-    needs = service_needs(svc, timeline)
-    cands.services[svc.name] = needs
-    measured = []
-    if svc.throughput_table is not None:
-        path = Path(svc.throughput_table)
-        measured = load_throughput_table(
-            path if path.is_absolute() else budget.base_dir / path, catalog.resolve_accelerator
-        )
-    cache = CapacityCache(svc, needs.arch, measured)
-    allowed = allowed_terms(budget, spot_fraction(svc, budget))
+    assert ctx.cache is not None
     options: list[ServingOption] = []
     exclusions: list[Exclusion] = []
     for g in groups:
-        terms = tuple(t for t in allowed if g.price(t) is not None)
-        option, verdict = serving_option(svc, g, cache, needs.buckets, terms)
+        terms = tuple(t for t in ctx.terms if g.price(t) is not None)
+        option, verdict = serving_option(svc, g, ctx.cache, ctx.buckets, terms)
         if option is not None:
             options.append(option)
         else:
@@ -316,11 +362,11 @@ def _global_filter(budget: Budget, g: OfferingGroup) -> Verdict | None:
 
 
 def training_options(
-    run: TrainingRun, budget: Budget, groups: list[OfferingGroup]
+    run: TrainingRun, budget: Budget, groups: list[OfferingGroup], ctx: _Context
 ) -> tuple[list[TrainingOption], list[Exclusion]]:
     """Cluster options of every group for one run (groups already filtered), and the exclusions."""
-    needs = training_needs(run)
-    terms_allowed = allowed_terms(budget, spot_fraction(run, budget))
+    assert ctx.needs is not None
+    needs, terms_allowed = ctx.needs, ctx.terms
     options: list[TrainingOption] = []
     exclusions: list[Exclusion] = []
     for g in groups:
