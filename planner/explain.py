@@ -24,7 +24,7 @@ from planner.explain_serving import latency_what_ifs, service_no_candidates, ser
 from planner.model.build import build_model
 from planner.model.candidates import Candidates, TrainingOption
 from planner.model.extract import chosen_option, val
-from planner.model.inference import period
+from planner.model.inference import TOKENS_SCALE, period
 from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.registry import ConstraintInfo
@@ -39,7 +39,7 @@ from planner.workloads import Budget, InferenceService, TrainingRun
 # Duals below this (USD per constraint unit) are the objective's tie-break term, not a real price.
 ZERO_DUAL_USD = 1e-3
 # Families whose rows are definitions, not limits a user could move.
-_DEFINITIONAL = {"one_cluster"}
+_DEFINITIONAL = {"one_cluster", "held"}
 
 
 def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> None:
@@ -89,15 +89,21 @@ def is_binding(c: pulp.LpConstraint) -> bool:
 def binding_constraints(model: Model, plan: Plan, opts: PlanOptions) -> list[BindingConstraint]:
     duals = fixed_lp_duals(model.prob, opts, fixed=model.structural_variables(), objective=model.total_cost())
     out = []
+    deadlines_seen: set[tuple[str | None, str | None]] = set()
     for name, info in model.registry.by_name.items():
         if info.family in _DEFINITIONAL:
             continue
+        if info.family == "deadline":  # one sentence per run, whichever segments bind
+            if (info.workload, info.entity) in deadlines_seen:
+                continue
         c = model.constraints[name]
         if _trivial(c) or not is_binding(c):
             continue
         sentence = _explain_row(model, info, c, duals.get(info.pulp_name))
         if sentence is None:
             continue
+        if info.family == "deadline":
+            deadlines_seen.add((info.workload, info.entity))
         lhs, rhs, _ = _row_slack(c)
         price, unit, text = sentence
         out.append(BindingConstraint(name, info.family, info.workload, price, unit, text, lhs, rhs))
@@ -119,7 +125,7 @@ def demand_marginals(model: Model, duals: dict[str, float]) -> list[BindingConst
             if info is None or demand <= 0 or info.pulp_name not in duals:
                 continue
             seconds = model.timeline.slice_hours(k) * 3600.0
-            per_mtok = duals[info.pulp_name] / seconds * 1e6
+            per_mtok = duals[info.pulp_name] / TOKENS_SCALE / seconds * 1e6
             label = model.timeline.slices[k].names.get(w, model.timeline.slices[k].label)
             by_month[m].append((per_mtok, demand * seconds, label))
         rows = []
@@ -186,9 +192,15 @@ def _option(model: Model, w: str, o: str) -> TrainingOption:
 def _sized_by(model: Model, w: str, o: str) -> str | None:
     """What sets the chosen cluster's size: "deadline", "memory", or None (a single instance)."""
     opt = _option(model, w, o)
-    hours = sum(val(v) for (ww, oo, _), v in model.x.items() if ww == w and oo == o)
-    hours += sum(val(v) for (ww, oo, _), v in model.xp.items() if ww == w and oo == o)
-    n_deadline = math.ceil(hours / (model.runs[w].deadline_days * HOURS_PER_DAY) - 1e-7)
+    per_segment: dict[int, float] = defaultdict(float)
+    for _, sg, v in model.x_by_option[w, o]:
+        per_segment[sg] += val(v)
+    for sg, v in model.xp_by_option[w, o]:
+        per_segment[sg] += val(v)
+    total = sum(per_segment.values())
+    n_deadline = math.ceil(total / (model.runs[w].deadline_days * HOURS_PER_DAY) - 1e-7)
+    for sg, h in per_segment.items():
+        n_deadline = max(n_deadline, math.ceil(h / model.windows[w][sg] - 1e-7))
     n_memory = opt.min_instances_memory
     if max(n_deadline, n_memory) <= 1:
         return None
@@ -279,7 +291,7 @@ def _explain_row(
             f"Committed capacity of {info.entity} in month {info.period.removeprefix('m') if info.period else '?'} "
             f"is fully used: one more committed instance-hour would save {format_usd(-(dual or 0.0))} of rented hours.",
         )
-    if fam in ("demand", "serving", "replicas"):
+    if fam in ("demand", "serving", "replicas", "small_demand", "floor_held"):
         return None  # summarised per service by demand_marginals and replica_floors
     if fam in ("commit_window", "commit_reach") and w is not None:
         return None  # the run draws all it can from commitments in its window: shown by commitment rows
@@ -715,8 +727,8 @@ def _elastic_caps(budget: Budget, cands: Candidates, opts: PlanOptions) -> list[
 def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> list[DiagnosisItem]:
     """Bisection (log scale) on one common stretch factor of every training deadline.
 
-    The factor is searched up to the one that stretches the shortest deadline to ten years; the
-    horizon grows with the deadlines so the question is only "how long would it take".
+    The factor is searched up to the one that stretches the longest deadline to ten years (the
+    horizon grows with the deadlines, so the question is only "how long would it take").
     """
     runs = [w for w in budget.workloads if isinstance(w, TrainingRun)]
     if not runs:
@@ -730,8 +742,8 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
         status, _ = pipeline_cost(_fit_horizon(modified(budget, workloads=stretched)), catalog, opts)
         return status in ("optimal", "feasible")
 
-    hi = max(2.0, 3652.5 / min(r.deadline_days for r in runs))
-    if not feasible(hi):
+    hi = 3652.5 / max(r.deadline_days for r in runs)  # the longest run stretched to ten years
+    if hi <= 1.0 or not feasible(hi):
         return []
     lo = 1.0
     for _ in range(16):

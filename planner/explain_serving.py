@@ -114,11 +114,11 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
     out = []
     base = plan.total_cost_usd or 0.0
     for w in model.services:
-        used: Counter[str] = Counter()
+        used: dict[str, float] = defaultdict(float)
         for (ww, o, _, _, _), v in model.u.items():
             if ww == w:
-                used[model.group_of(o).accelerator.id] += round(val(v))
-        mix = sorted(a for a, n in used.items() if n > 0)
+                used[model.group_of(o).accelerator.id] += val(v)
+        mix = sorted(a for a, n in used.items() if n > 1e-6)
         for acc in sorted({opt.group.accelerator.id for opt in model.serving(w)}):
             if mix == [acc]:
                 continue  # the plan itself

@@ -16,8 +16,8 @@ def budget_json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "planner budget file",
         **schema,
+        "title": "planner budget file",
     }
 
 

@@ -13,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
+
 from planner import compute, zoo
 from planner.catalog.catalog import Catalog
 from planner.catalog.schema import Offering
@@ -467,6 +469,8 @@ def _check_commitments(rows: list[dict[str, Any]], usage: list[dict[str, Any]]) 
                 held[(*key, m)] += r["instances"] * HOURS_PER_MONTH
     usage_gpu_hours = 0.0
     for u in usage:
+        if u["term"] not in ("reserved_1y", "reserved_3y"):
+            continue  # rented training hours: checked with the caps
         key = (u["provider"], u["region"], u["instance_type"])
         drawn[(*key, int(u["month"]))] += u["instance_hours"]
         usage_gpu_hours += u["instance_hours"] * gpi.get(key, 0)
@@ -488,39 +492,81 @@ def _check_commitments(rows: list[dict[str, Any]], usage: list[dict[str, Any]]) 
 
 
 def _check_caps(plan: Plan, rows: list[dict[str, Any]], budget: Budget, catalog: Catalog) -> list[Check]:
-    """Concurrent GPUs of overlapping training clusters and committed GPUs within every cap."""
-    checks = []
-    runs = {w.name: w for w in budget.workloads if isinstance(w, TrainingRun)}
-    clusters = {
-        w["name"]: w["cluster"] for w in plan.workloads if w.get("kind") == "training" and w.get("cluster")
-    }
+    """Every budget cap and every offering's capacity: each training cluster alone, and per time
+    segment of training (and slice of services) the committed GPUs held that month + training
+    GPU-hours rented in the segment / its hours + service GPUs rented in the slice (the model's
+    cap semantics, docs/model.md)."""
+    usage = cast(list[dict[str, Any]], plan.usage.to_dict(orient="records"))
+    clusters = [w["cluster"] for w in plan.workloads if w.get("kind") == "training" and w.get("cluster")]
+    tests: list[tuple[str, int, Any]] = []
     for cap in budget.constraints.caps:
+        acc = catalog.resolve_accelerator(cap.accelerator) if cap.accelerator else None
 
-        def matches(provider: str, region: str, accelerator: str, cap: Any = cap) -> bool:
-            ok_acc = cap.accelerator is None or catalog.resolve_accelerator(cap.accelerator) == accelerator
-            ok_p = cap.provider is None or cap.provider.lower() == provider.lower()
-            ok_r = cap.region is None or cap.region.lower() == region.lower()
-            return ok_acc and ok_p and ok_r
+        def matches(r: dict[str, Any], cap: Any = cap, acc: str | None = acc) -> bool:
+            return (
+                (acc is None or r["accelerator"] == acc)
+                and (cap.provider is None or cap.provider.lower() == r["provider"].lower())
+                and (cap.region is None or cap.region.lower() == r["region"].lower())
+            )
 
-        worst = 0
-        for _w, run in runs.items():
-            t0 = run.start_month * HOURS_PER_MONTH
-            total = 0
-            for v, c in clusters.items():
-                other = runs[v]
-                s = other.start_month * HOURS_PER_MONTH
-                if s <= t0 < s + other.deadline_days * HOURS_PER_DAY and matches(
-                    c["provider"], c["region"], c["accelerator"]
-                ):
-                    total += c["gpus"]
-            worst = max(worst, total)
+        tests.append((f"cap {cap.label}", cap.max_gpus, matches))
+    index = _Offerings(catalog)
+    seen: set[tuple[str, str, str]] = set()
+    for r in rows:
+        key = (r["provider"], r["region"], r["instance_type"])
+        offering = index.find(r)
+        if key in seen or offering is None or offering.capacity_max_instances is None:
+            continue
+        seen.add(key)
+
+        def same(x: dict[str, Any], key: tuple[str, str, str] = key) -> bool:
+            return (x["provider"], x["region"], x["instance_type"]) == key
+
+        tests.append(
+            (
+                f"capacity of {offering.key}",
+                offering.capacity_max_instances * offering.gpus_per_instance,
+                same,
+            )
+        )
+    accelerator_of = {(r["provider"], r["region"], r["instance_type"]): r["accelerator"] for r in rows}
+    checks = []
+    for label, limit, matches in tests:
+        worst = max((c["gpus"] for c in clusters if matches(c)), default=0)
+        load: dict[tuple[int, int | None], float] = defaultdict(float)
         held: dict[int, float] = defaultdict(float)
+        rented_training: dict[tuple[int, int], float] = defaultdict(float)  # (month, segment) -> GPUs
         for r in rows:
-            if r["row_type"] == "commitment" and matches(r["provider"], r["region"], r["accelerator"]):
+            if not matches(r):
+                continue
+            if r["row_type"] == "commitment":
                 for m in range(int(r["start_month"]), int(r["start_month"]) + round(r["months"])):
                     held[m] += r["gpus"]
-        worst = max([worst, *[round(h) for h in held.values()]])
-        checks.append(
-            Check(f"cap {cap.label}", worst <= cap.max_gpus, f"peak {worst:,} of {cap.max_gpus:,} GPUs")
-        )
+            elif r["row_type"] == "rent" and r.get("slice") is not None and not pd.isna(r.get("slice")):
+                load[int(r["start_month"]), int(r["slice"])] += r["gpus"]
+        for u in usage:
+            key = (u["provider"], u["region"], u["instance_type"])
+            if u["term"] in ("on_demand", "spot") and key in accelerator_of:
+                probe = {
+                    "provider": u["provider"],
+                    "region": u["region"],
+                    "instance_type": u["instance_type"],
+                    "accelerator": accelerator_of[key],
+                }
+                if matches(probe):
+                    gpi = next(
+                        int(r["gpus_per_instance"])
+                        for r in rows
+                        if (r["provider"], r["region"], r["instance_type"]) == key
+                    )
+                    sg = (int(u["month"]), int(u["segment"]))
+                    rented_training[sg] += u["instance_hours"] * gpi / u["segment_hours"]
+        months = set(held) | {m for m, _ in rented_training} | {m for m, _ in load}
+        for m in months:
+            slots = [k for mm, k in load if mm == m] or [None]
+            segments = [rented_training[key] for key in rented_training if key[0] == m] or [0.0]
+            for k in slots:
+                for trained in segments:
+                    worst = max(worst, held.get(m, 0.0) + trained + load.get((m, k), 0.0))
+        checks.append(Check(label, _close_or_below(worst, limit), f"peak {worst:,.1f} of {limit:,} GPUs"))
     return checks

@@ -167,6 +167,14 @@ class InferenceService(_Workload):
     egress_gb_per_request: float = Field(
         default=0.0, ge=0, description="Response bytes sent out, GB per request."
     )
+    whole_instances: bool = Field(
+        default=False,
+        description=(
+            "Rent whole instances in every snapshot. Default false: rented capacity autoscales within a "
+            "snapshot, so its instance count is a time average (commitments and the availability floor "
+            "are always whole instances)."
+        ),
+    )
     throughput_table: str | None = Field(
         default=None,
         description="CSV of measured tokens/s per (accelerator, gpus, input, output); overrides estimates.",

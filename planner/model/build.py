@@ -22,7 +22,10 @@ from planner.workloads import Budget, InferenceService, TrainingRun
 # Tie-break cost on committed capacity drawn (USD per instance-hour, rising slowly with the month):
 # idle commitments make draws free, and without it the solver may draw more than a run needs or
 # scatter its hours over its window. Far below any price; never part of the reported cost.
-TIE_BREAK_USD_PER_HOUR = 1e-4
+TIE_BREAK_USD_PER_HOUR = 1e-3
+# The objective is stated in thousands of USD (costs reach 1e8 USD for long commitments of large
+# instances; HiGHS warns about such ranges). Reported costs and duals use the unscaled cost.
+OBJECTIVE_SCALE = 1e-3
 
 
 def build_model(budget: Budget, candidates: Candidates, timeline: Timeline) -> Model:
@@ -32,7 +35,7 @@ def build_model(budget: Budget, candidates: Candidates, timeline: Timeline) -> M
     for w in budget.workloads:
         if isinstance(w, TrainingRun):
             model.runs[w.name] = w
-            model.windows[w.name] = training_window_hours(w, timeline.months)
+            model.windows[w.name] = training_window_hours(w, timeline.segments)
             for opt in candidates.training.get(w.name, []):
                 model.option_group[opt.id] = opt.group
         elif isinstance(w, InferenceService):
@@ -65,6 +68,24 @@ def define_commitment_variables(model: Model) -> None:
             v = pulp.LpVariable(f"r_{len(model.r)}", lowBound=0, cat=pulp.LpInteger)
             model.r[g, t, s] = v
             model.r_by_group[g].append((t, s, v))
+    define_held(model)
+
+
+def define_held(model: Model) -> None:
+    """held:g:m — A[g,m] = sum over t, s <= m < s + L_t of r[g,t,s]: committed instances active in
+    month m (a definition; other rows use A so they stay short)."""
+    for g, starts in sorted(model.r_by_group.items()):
+        months = {
+            m for t, s, _ in starts for m in range(s, min(s + (t.term_months or 0), model.timeline.months))
+        }
+        for m in sorted(months):
+            a = model.held[g, m] = pulp.LpVariable(f"A_{len(model.held)}", lowBound=0)
+            info = model.registry.register(
+                "held", None, g, f"m{m}", dual_unit="USD per instance", rhs_unit="instances"
+            )
+            model.add(
+                a - model.active(Term.RESERVED_1Y, g, m) - model.active(Term.RESERVED_3Y, g, m) == 0, info
+            )
 
 
 def define_commitment_capacity(model: Model) -> None:
@@ -110,36 +131,55 @@ def cap_specs(model: Model) -> list[CapSpec]:
 
 
 def define_caps(model: Model) -> None:
-    """GPUs in use at once stay within every cap G_c (a budget cap or an offering's capacity).
+    """GPUs held or in use stay within every cap G_c (a budget cap or an offering's capacity).
 
-    cap:c:start-w — GPUs of the training clusters running when run w starts
-    cap:c:m.k     — GPUs of service instances in month m, slice k, plus the clusters of runs in m
-    cap:c:m<m>    — committed GPUs held in month m
+    cap:c:run-w  — the GPUs of run w's cluster (a cluster cannot exceed the cap even for a moment)
+    cap:c:s<s>   — per time segment s of training (per segment and slice, with services): committed
+                   GPUs held in the segment's month + GPU-hours of training rented in the segment /
+                   its hours + GPUs of service instances rented in the slice. Segments split at every
+                   training window's ends, so runs that share one may both run all of it and are
+                   taken to be sequenced within it; a longer deadline only ever adds room.
+    cap:c:m<m>   — months without training: committed GPUs held + service GPUs rented (per slice).
     """
     model.caps = cap_specs(model)
-    service_slots = sorted({(m, k) for (_, _, m, k, _) in model.u})
+    service_slots: dict[int, set[int]] = defaultdict(set)
+    for _, _, um, uk, _ in model.u:
+        service_slots[um].add(uk)
+    by_month: dict[int, list[int]] = defaultdict(list)
+    for seg in sorted(training.training_segments(model)):
+        by_month[model.timeline.segments[seg].month].append(seg)
     for cap in model.caps:
-        for w, gpus in training.cluster_gpus_at_start_points(model, cap.groups):
-            info = model.registry.register(
-                "cap", cap.label, f"start-{w}", dual_unit="USD per GPU", rhs_unit="GPUs"
-            )
-            model.add(gpus <= cap.max_gpus, info)
-        for m, k in service_slots:
-            serving = inference.instances_in_slot(model, cap.groups, m, k)
-            if not serving:
-                continue
-            clusters = training.cluster_gpus_in_month(model, cap.groups, m)
-            info = model.registry.register(
-                "cap", cap.label, inference.period(m, k), dual_unit="USD per GPU", rhs_unit="GPUs"
-            )
-            model.add(pulp.lpSum(serving + clusters) <= cap.max_gpus, info)
-        pooled = sorted({g for g in cap.groups if g in model.r_by_group})
-        for m in sorted({s for g in pooled for _, s, _ in model.r_by_group[g]}):
-            held = pulp.lpSum(model.groups[g].gpus * model.pool(g, m) for g in pooled)
-            info = model.registry.register(
-                "cap", cap.label, f"m{m}", dual_unit="USD per GPU", rhs_unit="GPUs"
-            )
-            model.add(held <= cap.max_gpus, info)
+        for w in model.runs:
+            gpus = training.cluster_gpus(model, w, cap.groups)
+            if gpus:
+                info = model.registry.register(
+                    "cap", cap.label, f"run-{w}", dual_unit="USD per GPU", rhs_unit="GPUs"
+                )
+                model.add(pulp.lpSum(gpus) <= cap.max_gpus, info)
+        pooled = sorted(g for g in cap.groups if g in model.r_by_group)
+        months = set(by_month) | set(service_slots) | {m for (g, m) in model.held if g in cap.groups}
+        for m in sorted(months):
+            held = [model.groups[g].gpus * model.pool(g, m) for g in pooled if (g, m) in model.held]
+            segments: list[int | None] = [*by_month.get(m, [])] or [None]
+            slices: list[int | None] = [*sorted(service_slots.get(m, set()))] or [None]
+            for sg in segments:
+                trained = (
+                    []
+                    if sg is None
+                    else [
+                        v * (1 / model.timeline.segments[sg].hours)
+                        for v in training.rented_gpu_hours(model, cap.groups, sg)
+                    ]
+                )
+                for sl in slices:
+                    served = [] if sl is None else inference.rented_gpus_in_slot(model, cap.groups, m, sl)
+                    if not (held or trained or served):
+                        continue
+                    where = (f"s{sg}" if sg is not None else f"m{m}") + ("" if sl is None else f".k{sl}")
+                    info = model.registry.register(
+                        "cap", cap.label, where, dual_unit="USD per GPU", rhs_unit="GPUs"
+                    )
+                    model.add(pulp.lpSum(held + trained + served) <= cap.max_gpus, info)
 
 
 def commitment_months(model: Model, t: Term, start: int) -> int:
@@ -173,7 +213,7 @@ def define_objective(model: Model) -> None:
         if key == COMMITTED
     ]
     model.tie_break = pulp.lpSum(draws)
-    model.prob.setObjective(model.total_cost() + model.tie_break)
+    model.prob.setObjective((model.total_cost() + model.tie_break) * OBJECTIVE_SCALE)
 
 
 def define_budget(model: Model) -> None:

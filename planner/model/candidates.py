@@ -236,8 +236,8 @@ def _context(
 def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGroup) -> tuple[float, ...]:
     """What one instance of g does for workload w (bigger is better; 0 when w may not use g).
 
-    Training: effective FLOPs per GPU-hour (peak x MFU x goodput) and memory per GPU.
-    Service: output tokens/s per instance for each request bucket, and replicas per instance.
+    Per instance (prune_dominated normalises per GPU). Training: effective FLOPs per hour (peak x
+    MFU x goodput x GPUs) and memory. Service: output tokens/s for each request bucket, replicas.
     """
     acc = g.accelerator
     if isinstance(w, TrainingRun):
@@ -247,10 +247,10 @@ def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGro
         precision = compute.training_compute_precision(acc, w.precision)
         peak = None if precision is None else acc.peak_flops_per_s(precision)
         if precision is None or peak is None:
-            return (0.0, acc.memory_gib)
+            return (0.0, acc.memory_gib * g.gpus)
         mfu = w.mfu if w.mfu is not None else compute.default_mfu(acc.id, ctx.needs.params, precision)
         goodput = w.goodput if w.goodput is not None else compute.DEFAULT_GOODPUT
-        return (peak * mfu * goodput, acc.memory_gib)
+        return (peak * mfu * goodput * g.gpus, acc.memory_gib * g.gpus)
     if ctx.allowed is not None and acc.id not in ctx.allowed:
         return (0.0,) * (len(ctx.buckets) + 1)
     assert ctx.cache is not None

@@ -18,7 +18,7 @@ from planner import compute
 from planner.enums import Term
 from planner.model.build import commitment_months
 from planner.model.candidates import OfferingGroup
-from planner.model.inference import slots
+from planner.model.inference import TOKENS_SCALE, served, slots
 from planner.model.model import COMMITTED, RESERVED_TERMS, Model
 from planner.model.serving import ServingOption
 from planner.units import DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_MONTH
@@ -29,7 +29,8 @@ ALLOCATION_COLUMNS = [
     "tokens_per_s", "gpu_hours", "used_gpu_hours", "utilization", "price_per_hour_usd", "cost_usd",
 ]  # fmt: skip
 USAGE_COLUMNS = [
-    "workload", "provider", "region", "instance_type", "term", "month", "slice", "instances", "instance_hours",
+    "workload", "provider", "region", "instance_type", "term", "month", "slice", "segment", "segment_hours",
+    "instances", "instance_hours",
 ]  # fmt: skip
 SERVING_COLUMNS = [
     "workload", "provider", "region", "instance_type", "accelerator", "month", "snapshot", "slice", "bucket",
@@ -60,6 +61,14 @@ def _base_row(g: OfferingGroup) -> dict[str, Any]:
     }
 
 
+def _instances(v: Any) -> float:
+    """Instances of a service variable: whole when integer, else its time average (small noise removed)."""
+    if v is None:
+        return 0.0
+    x = val(v)
+    return float(round(x)) if v.cat == "Integer" or abs(x - round(x)) < 1e-7 else x
+
+
 def chosen_option(model: Model, w: str) -> str | None:
     for opt in model.options(w):
         if val(model.y[w, opt.id]) > 0.5:
@@ -88,13 +97,13 @@ def training_rows(model: Model) -> list[dict[str, Any]]:
             continue
         g = model.group_of(o)
         n = round(val(model.n[w, o]))
-        total_h = sum(val(v) for _, v in model.x_by_option[w, o]) + sum(
-            val(v) for _, v in model.xp_by_option[w, o]
-        )
+        rented: dict[Term, float] = defaultdict(float)
+        for t, _, v in model.x_by_option[w, o]:
+            rented[t] += val(v)
+        total_h = sum(rented.values()) + sum(val(v) for _, v in model.xp_by_option[w, o])
         run_h = total_h / n if n else 0.0  # wall-clock hours the cluster runs
         months = run_h / HOURS_PER_MONTH
-        for t, v in model.x_by_option[w, o]:
-            hours = val(v)
+        for t, hours in rented.items():
             if hours <= _TOL:
                 continue
             price = g.price(t) or 0.0
@@ -116,10 +125,11 @@ def training_rows(model: Model) -> list[dict[str, Any]]:
             )
         drawn: dict[Term, float] = defaultdict(float)
         first: dict[Term, int] = {}
-        for m, v in sorted(model.xp_by_option[w, o], key=lambda mv: mv[0]):
+        for sg, v in sorted(model.xp_by_option[w, o], key=lambda sv: sv[0]):
             hours = val(v)
             if hours <= _TOL:
                 continue
+            m = model.timeline.segments[sg].month
             for t, share in pool_term_shares(model, g.id, m).items():
                 drawn[t] += hours * share
                 first.setdefault(t, m)
@@ -167,7 +177,7 @@ def training_summaries(model: Model) -> list[dict[str, Any]]:
         n = round(val(model.n[w, o]))
         by_term: dict[str, float] = defaultdict(float)
         delivered = 0.0
-        for t, v in model.x_by_option[w, o]:
+        for t, _, v in model.x_by_option[w, o]:
             by_term[t.value] += val(v)
             delivered += val(v) * opt.flops_per_instance_hour * ((1 - rho) if t == Term.SPOT else 1.0)
         committed = sum(val(v) for _, v in model.xp_by_option[w, o])
@@ -210,16 +220,15 @@ def training_summaries(model: Model) -> list[dict[str, Any]]:
 
 def _mix_rate(model: Model, w: str, opt: ServingOption, m: int, k: int) -> float:
     """Output tokens/s one instance-equivalent delivers for the bucket mix it serves in (m, k)."""
-    load = served = 0.0
+    load = total = 0.0
     for b, cap in enumerate(opt.capacity):
-        v = model.s.get((w, b, opt.id, m, k))
-        if cap is None or v is None:
+        if cap is None or (w, b, opt.id, m, k) not in model.s:
             continue
-        tok = val(v)
-        served += tok
+        tok = served(model, (w, b, opt.id, m, k))
+        total += tok
         load += tok / cap.tokens_per_s
     if load > _TOL:
-        return served / load
+        return total / load
     return next(c.tokens_per_s for c in opt.capacity if c is not None)
 
 
@@ -236,8 +245,8 @@ def inference_rows(model: Model) -> list[dict[str, Any]]:
                 rate = None
                 for key in (Term.ON_DEMAND.value, Term.SPOT.value, COMMITTED):
                     v = model.u.get((w, opt.id, m, k, key))
-                    inst = round(val(v)) if v is not None else 0
-                    if inst <= 0:
+                    inst = _instances(v)
+                    if inst <= _TOL:
                         continue
                     rate = rate if rate is not None else _mix_rate(model, w, opt, m, k)
                     derate = (1 - rho) if key == Term.SPOT.value else 1.0
@@ -272,7 +281,7 @@ def egress_rows(model: Model) -> list[dict[str, Any]]:
     for (w, b, o, _, k), v in model.s.items():
         gb = model.services[w].egress_gb_per_request
         price = model.group_of(o).egress_usd_per_gb
-        if gb <= 0 or not price or (tok := val(v)) <= _TOL:
+        if gb <= 0 or not price or (tok := val(v) * TOKENS_SCALE) <= _TOL:
             continue
         bucket = model.candidates.services[w].buckets[b]
         cost[w, o] += tok * model.timeline.slice_hours(k) * 3600.0 / bucket.output_tokens * gb * price
@@ -303,7 +312,7 @@ def serving_rows(model: Model) -> list[dict[str, Any]]:
     for (w, b, o, m, k), v in sorted(
         model.s.items(), key=lambda kv: (kv[0][0], kv[0][3], kv[0][4], kv[0][1], kv[0][2])
     ):
-        tok = val(v)
+        tok = val(v) * TOKENS_SCALE
         if tok <= _TOL:
             continue
         opt = next(p for p in model.serving(w) if p.id == o)
@@ -408,30 +417,41 @@ def inference_summaries(model: Model) -> list[dict[str, Any]]:
 
 
 def usage_rows(model: Model) -> list[dict[str, Any]]:
-    """Draws on committed capacity: training hours per month, service instances per (month, slice)."""
+    """Training hours per time segment (rented and drawn from commitments) and draws of services on
+    commitments per (month, slice): the detail the verifier checks commitments and caps with."""
     rows = []
-    for (w, o, m), v in sorted(model.xp.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
-        hours = val(v)
-        if hours <= _TOL:
+    segments = model.timeline.segments
+
+    def training_row(w: str, o: str, term: str, sg: int, hours: float) -> dict[str, Any]:
+        g = model.group_of(o)
+        return {
+            "workload": w,
+            "provider": g.provider,
+            "region": g.region,
+            "instance_type": g.offering.instance_type,
+            "term": term,
+            "month": segments[sg].month,
+            "slice": None,
+            "segment": sg,
+            "segment_hours": segments[sg].hours,
+            "instances": hours / segments[sg].hours,
+            "instance_hours": hours,
+        }
+
+    for (w, o, t, sg), v in sorted(
+        model.x.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][3], kv[0][2].value)
+    ):
+        if (hours := val(v)) > _TOL:
+            rows.append(training_row(w, o, t.value, sg, hours))
+    for (w, o, sg), v in sorted(model.xp.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        if (hours := val(v)) <= _TOL:
             continue
         g = model.group_of(o)
-        for t, share in pool_term_shares(model, g.id, m).items():
-            rows.append(
-                {
-                    "workload": w,
-                    "provider": g.provider,
-                    "region": g.region,
-                    "instance_type": g.offering.instance_type,
-                    "term": t.value,
-                    "month": m,
-                    "slice": None,
-                    "instances": hours * share / HOURS_PER_MONTH,
-                    "instance_hours": hours * share,
-                }
-            )
+        for t, share in pool_term_shares(model, g.id, segments[sg].month).items():
+            rows.append(training_row(w, o, t.value, sg, hours * share))
     for (w, o, m, k, key), v in sorted(model.u.items(), key=lambda kv: kv[0][:4]):
-        inst = round(val(v))
-        if key != COMMITTED or inst <= 0:
+        inst = _instances(v)
+        if key != COMMITTED or inst <= _TOL:
             continue
         g = model.group_of(o)
         for t, share in pool_term_shares(model, g.id, m).items():
@@ -444,6 +464,8 @@ def usage_rows(model: Model) -> list[dict[str, Any]]:
                     "term": t.value,
                     "month": m,
                     "slice": k,
+                    "segment": None,
+                    "segment_hours": model.timeline.slice_hours(k),
                     "instances": inst * share,
                     "instance_hours": inst * share * model.timeline.slice_hours(k),
                 }
@@ -455,12 +477,12 @@ def _committed_use(model: Model) -> tuple[dict[str, set[str]], dict[tuple[str, i
     """Workloads drawing on each group's commitments, and instance-hours drawn per (group, month)."""
     used_by: dict[str, set[str]] = defaultdict(set)
     used_hours: dict[tuple[str, int], float] = defaultdict(float)
-    for (w, o, m), v in model.xp.items():
+    for (w, o, sg), v in model.xp.items():
         if (h := val(v)) > _TOL:
             used_by[model.group_of(o).id].add(w)
-            used_hours[model.group_of(o).id, m] += h
+            used_hours[model.group_of(o).id, model.timeline.segments[sg].month] += h
     for (w, o, m, k, key), v in model.u.items():
-        if key == COMMITTED and (inst := round(val(v))) > 0:
+        if key == COMMITTED and (inst := _instances(v)) > _TOL:
             used_by[model.group_of(o).id].add(w)
             used_hours[model.group_of(o).id, m] += inst * model.timeline.slice_hours(k)
     return used_by, used_hours

@@ -18,6 +18,9 @@ from planner.model.serving import ServingOption
 from planner.units import HOURS_PER_MONTH
 
 SECONDS_PER_HOUR = 3600.0
+# Served output tokens (the s variables) are in thousands of tokens/s, so demand rows and capacity
+# coefficients stay near 1 for services from a few to a million tokens/s (solver scaling).
+TOKENS_SCALE = 1e3
 
 
 def period(m: int, k: int) -> str:
@@ -44,18 +47,30 @@ def slots(model: Model, w: str) -> list[tuple[int, int]]:
 
 
 def define_inference_variables(model: Model) -> None:
-    """u[w,o,m,k,t] integer >= 0 (instances), s[w,b,o,m,k] >= 0 (output tokens/s served)."""
+    """u[w,o,m,k,t] >= 0 (instances; integer with whole_instances), s[w,b,o,m,k] >= 0 (output
+    tokens/s served, in thousands), f[w,o,m] integer >= 0 (floor instances, when min_replicas > 0)."""
     vid = 0
-    for w in model.services:
+    for w, svc in model.services.items():
         needs = model.candidates.services[w]
+        cat = pulp.LpInteger if svc.whole_instances else pulp.LpContinuous
+        floor_months = (
+            sorted({m for m, _ in slots(model, w)})
+            if svc.min_replicas > 0 and not svc.whole_instances
+            else []
+        )
         for opt in model.serving(w):
             vid += 1
             keys = _keys(opt)
             cap = opt.group.offering.capacity_max_instances
+            for m in floor_months:
+                if Term.ON_DEMAND in opt.terms or COMMITTED in keys:
+                    model.f[w, opt.id, m] = pulp.LpVariable(
+                        f"f{vid}_{m}", lowBound=0, upBound=cap, cat=pulp.LpInteger
+                    )
             for m, k in slots(model, w):
                 for key in keys:
                     model.u[w, opt.id, m, k, key] = pulp.LpVariable(
-                        f"u{vid}_{m}_{k}_{key}", lowBound=0, upBound=cap, cat=pulp.LpInteger
+                        f"u{vid}_{m}_{k}_{key}", lowBound=0, upBound=cap, cat=cat
                     )
                 for b, bcap in enumerate(opt.capacity):
                     if bcap is not None and needs.demand.get((b, m, k), 0.0) > 0:
@@ -78,11 +93,12 @@ def define_demand(model: Model) -> None:
     """demand:w:b:m.k — sum_o s[w,b,o,m,k] >= D[w,b,m,k]: every bucket's output tokens/s is served.
 
     D = requests/s of the month x the slice's demand factor x the bucket's share x its output
-    tokens. The dual is USD per (output token/s held through the slice's hours of the month).
+    tokens; written in thousands of tokens/s. The dual is USD per (1,000 output tokens/s held
+    through the slice's hours of the month).
     """
-    served: dict[tuple[str, int, int, int], list[pulp.LpVariable]] = defaultdict(list)
+    by_bucket: dict[tuple[str, int, int, int], list[pulp.LpVariable]] = defaultdict(list)
     for (w, b, _, m, k), v in model.s.items():
-        served[w, b, m, k].append(v)
+        by_bucket[w, b, m, k].append(v)
     for w in model.services:
         needs = model.candidates.services[w]
         for (b, m, k), demand in sorted(needs.demand.items()):
@@ -93,10 +109,10 @@ def define_demand(model: Model) -> None:
                 w,
                 f"b{b}",
                 period(m, k),
-                dual_unit="USD per output token/s",
-                rhs_unit="output tokens/s",
+                dual_unit="USD per 1,000 output tokens/s",
+                rhs_unit="1,000 output tokens/s",
             )
-            model.add(pulp.lpSum(served.get((w, b, m, k), [])) >= demand, info)
+            model.add(pulp.lpSum(by_bucket.get((w, b, m, k), [])) >= demand / TOKENS_SCALE, info)
 
 
 def capacity_expr(model: Model, w: str, o: str, m: int, k: int) -> pulp.LpAffineExpression:
@@ -122,33 +138,93 @@ def define_serving_capacity(model: Model) -> None:
     for w in model.services:
         for opt in model.serving(w):
             for m, k in slots(model, w):
-                served = by_slot.get((w, opt.id, m, k), [])
-                if not served:
+                mine = by_slot.get((w, opt.id, m, k), [])
+                if not mine:
                     continue
-                load = pulp.lpSum(v * (1.0 / opt.capacity[b].tokens_per_s) for b, v in served)  # type: ignore[union-attr]
+                load = pulp.lpSum(v * (TOKENS_SCALE / opt.capacity[b].tokens_per_s) for b, v in mine)  # type: ignore[union-attr]
                 info = model.registry.register(
                     "serving", w, opt.id, period(m, k), dual_unit="USD per instance", rhs_unit="instances"
                 )
                 model.add(load - capacity_expr(model, w, opt.id, m, k) <= 0, info)
 
 
+def define_small_demand(model: Model) -> None:
+    """small_demand:w:b:o:m.k — s[w,b,o,m,k] <= D[w,b,m,k]·(u_od + u_spot + u_committed), where one
+    instance of o could serve bucket b's whole demand in the slot.
+
+    Serving more than the demand is never needed, so every optimal plan satisfies it; it makes the
+    LP relaxation pay for a whole instance where a slot's demand is smaller than one instance,
+    which is where rounding to whole instances costs most (a tighter bound proves optimality faster).
+    """
+    for (w, b, o, m, k), v in model.s.items():
+        if not model.services[w].whole_instances:
+            continue  # valid only for whole instances (a time-averaged count may be a fraction)
+        demand = model.candidates.services[w].demand.get((b, m, k), 0.0)
+        opt = next(p for p in model.serving(w) if p.id == o)
+        cap = opt.capacity[b]
+        if cap is None or demand >= cap.tokens_per_s:
+            continue
+        units = [model.u[w, o, m, k, key] for key in _keys(opt) if (w, o, m, k, key) in model.u]
+        info = model.registry.register(
+            "small_demand",
+            w,
+            f"b{b}:{o}",
+            period(m, k),
+            dual_unit="USD per 1,000 output tokens/s",
+            rhs_unit="1,000 output tokens/s",
+        )
+        model.add(v - (demand / TOKENS_SCALE) * pulp.lpSum(units) <= 0, info)
+
+
 def define_min_replicas(model: Model) -> None:
-    """replicas:w:m.k — sum_o rep_o·(u_od + u_committed) >= R_min: an availability floor of replicas
-    that do not depend on preemptible spot capacity."""
+    """An availability floor of R replicas that do not depend on preemptible spot capacity.
+
+    With time-averaged capacity, the floor is whole instances held all month:
+      replicas:w:m         — sum_o min(rep_o, R)·f[w,o,m] >= R
+      floor_held:w:o:m.k   — u_od[w,o,m,k] + u_committed[w,o,m,k] >= f[w,o,m] in every slice
+    With whole_instances, per slice: replicas:w:m.k — sum_o min(rep_o, R)·(u_od + u_committed) >= R.
+    An instance counts for at most R replicas (coefficient tightening): the same integer plans
+    satisfy it, but the LP relaxation can no longer meet the floor with a sliver of a big instance.
+    """
     for w, svc in model.services.items():
         if svc.min_replicas <= 0:
             continue
-        for m, k in slots(model, w):
-            terms = [
-                opt.replicas * model.u[w, opt.id, m, k, key]
-                for opt in model.serving(w)
-                for key in (Term.ON_DEMAND.value, COMMITTED)
-                if (w, opt.id, m, k, key) in model.u
-            ]
+        reps = {opt.id: min(opt.replicas, svc.min_replicas) for opt in model.serving(w)}
+        if svc.whole_instances:
+            for m, k in slots(model, w):
+                terms = [
+                    reps[opt.id] * model.u[w, opt.id, m, k, key]
+                    for opt in model.serving(w)
+                    for key in (Term.ON_DEMAND.value, COMMITTED)
+                    if (w, opt.id, m, k, key) in model.u
+                ]
+                info = model.registry.register(
+                    "replicas", w, None, period(m, k), dual_unit="USD per replica", rhs_unit="replicas"
+                )
+                model.add(pulp.lpSum(terms) >= svc.min_replicas, info)
+            continue
+        months = sorted({m for m, _ in slots(model, w)})
+        for m in months:
+            terms = [reps[o] * v for (ww, o, mm), v in model.f.items() if ww == w and mm == m]
             info = model.registry.register(
-                "replicas", w, None, period(m, k), dual_unit="USD per replica", rhs_unit="replicas"
+                "replicas", w, None, f"m{m}", dual_unit="USD per replica", rhs_unit="replicas"
             )
             model.add(pulp.lpSum(terms) >= svc.min_replicas, info)
+        for (ww, o, m), fv in model.f.items():
+            if ww != w:
+                continue
+            for mm, k in slots(model, w):
+                if mm != m:
+                    continue
+                held = [
+                    model.u[w, o, m, k, key]
+                    for key in (Term.ON_DEMAND.value, COMMITTED)
+                    if (w, o, m, k, key) in model.u
+                ]
+                info = model.registry.register(
+                    "floor_held", w, o, period(m, k), dual_unit="USD per instance", rhs_unit="instances"
+                )
+                model.add(pulp.lpSum(held) - fv >= 0, info)
 
 
 def define_inference_spot_share(model: Model) -> None:
@@ -185,12 +261,15 @@ def pool_usage(model: Model) -> dict[tuple[str, int, int], list[pulp.LpVariable]
     return out
 
 
-def instances_in_slot(model: Model, groups: frozenset[str], m: int, k: int) -> list[pulp.LpAffineExpression]:
-    """GPUs of service instances (every term) on `groups` in month m, slice k."""
+def rented_gpus_in_slot(
+    model: Model, groups: frozenset[str], m: int, k: int
+) -> list[pulp.LpAffineExpression]:
+    """GPUs of service instances rented (on-demand, spot) on `groups` in month m, slice k; draws on
+    commitments are already counted by the committed GPUs held."""
     return [
         model.group_of(o).gpus * v
-        for (_, o, mm, kk, _), v in model.u.items()
-        if mm == m and kk == k and model.group_of(o).id in groups
+        for (_, o, mm, kk, key), v in model.u.items()
+        if mm == m and kk == k and key != COMMITTED and model.group_of(o).id in groups
     ]
 
 
@@ -219,8 +298,14 @@ def egress_costs(model: Model) -> list[pulp.LpAffineExpression]:
             continue
         bucket = model.candidates.services[w].buckets[b]
         seconds = model.timeline.slice_hours(k) * SECONDS_PER_HOUR
-        out.append(v * (seconds / bucket.output_tokens * gb * price))
+        out.append(v * (TOKENS_SCALE * seconds / bucket.output_tokens * gb * price))
     return out
+
+
+def served(model: Model, key: tuple[str, int, str, int, int]) -> float:
+    """Output tokens/s served (solution value of s, unscaled)."""
+    v = model.s.get(key)
+    return float(v.value() or 0.0) * TOKENS_SCALE if v is not None else 0.0
 
 
 def slice_share(model: Model, k: int) -> float:
@@ -231,6 +316,7 @@ def slice_share(model: Model, k: int) -> float:
 FAMILIES = (
     define_demand,
     define_serving_capacity,
+    define_small_demand,
     define_min_replicas,
     define_inference_spot_share,
 )

@@ -5,10 +5,12 @@ Notation (hours are instance-hours unless said otherwise; a month is 730 h):
   g          an offering group; m a month; k a day slice (timeline.Slice); b a request bucket
   y[w,o]     1 if training run w runs on option o (binary)
   n[w,o]     instances in w's training cluster (integer)
-  x[w,o,t]   instance-hours of run w on o bought on pay-per-use term t (on-demand, spot)
+  x[w,o,t,m] instance-hours of run w on o bought on pay-per-use term t (on-demand, spot) in month m
   xp[w,o,m]  instance-hours of run w on o drawn from g's commitments in month m
   u[w,o,m,k,t] instances serving service w on o in month m, slice k, bought on t (on-demand,
-             spot) or drawn from commitments ("committed") (integer)
+             spot) or drawn from commitments ("committed"): a time average over the slice's hours
+             (integer when the service asks for whole_instances)
+  f[w,o,m]   whole instances of o held all month for service w's availability floor (integer)
   s[w,b,o,m,k] output tokens/s of bucket b of service w served on o in month m, slice k
   r[g,t,s]   instances of g committed on term t (1y, 3y) from month s (integer)
   A[g,m]     committed instances of g active in month m = sum over t, s <= m < s + L_t of r[g,t,s]
@@ -59,18 +61,20 @@ class Model:
     # training
     y: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
     n: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
-    x: dict[tuple[str, str, Term], pulp.LpVariable] = field(default_factory=dict)
+    x: dict[tuple[str, str, Term, int], pulp.LpVariable] = field(default_factory=dict)
     xp: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
-    x_by_option: dict[tuple[str, str], list[tuple[Term, pulp.LpVariable]]] = field(default_factory=dict)
+    x_by_option: dict[tuple[str, str], list[tuple[Term, int, pulp.LpVariable]]] = field(default_factory=dict)
     xp_by_option: dict[tuple[str, str], list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
     # inference
     u: dict[tuple[str, str, int, int, str], pulp.LpVariable] = field(default_factory=dict)
     s: dict[tuple[str, int, str, int, int], pulp.LpVariable] = field(default_factory=dict)
+    f: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)  # floor instances per month
     # commitments
     r: dict[tuple[str, Term, int], pulp.LpVariable] = field(default_factory=dict)
     r_by_group: dict[str, list[tuple[Term, int, pulp.LpVariable]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    held: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)  # A[g,m], defined by held:g:m
     # money
     cost: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)  # category -> expression
     tie_break: pulp.LpAffineExpression | None = None  # objective-only term (see build.TIE_BREAK_USD_PER_HOUR)
@@ -100,9 +104,11 @@ class Model:
         months = t.term_months or 0
         return pulp.lpSum(v for tt, s, v in self.r_by_group.get(g, []) if tt == t and s <= m < s + months)
 
-    def pool(self, g: str, m: int) -> pulp.LpAffineExpression:
-        """A[g,m]: committed instances of g active in month m, all terms."""
-        return pulp.lpSum(self.active(t, g, m) for t in RESERVED_TERMS)
+    def pool(self, g: str, m: int) -> pulp.LpAffineExpression | pulp.LpVariable:
+        """A[g,m]: committed instances of g active in month m, all terms (a variable defined by
+        the held:g:m row, so rows using it stay short)."""
+        v = self.held.get((g, m))
+        return v if v is not None else pulp.LpAffineExpression()
 
     def total_cost(self) -> pulp.LpAffineExpression:
         return pulp.lpSum(self.cost.values())
@@ -117,4 +123,4 @@ class Model:
         Pay-per-use instance counts of services stay free, so a demand dual is the marginal
         cost of renting more capacity given the chosen clusters and commitments.
         """
-        return [*self.y.values(), *self.n.values(), *self.r.values()]
+        return [*self.y.values(), *self.n.values(), *self.r.values(), *self.f.values()]

@@ -18,6 +18,7 @@ class PlanOptions:
     explain: bool = True  # shadow prices, what-ifs, runner-ups (extra re-solves)
     verify: bool = True  # independent re-check of the plan
     prune_dominated: bool = True  # drop offerings that cannot be in any optimal plan
+    screen: bool = True  # large MILPs: hold LP-priced-out columns at zero, then prove (solve.py)
     threads: int | None = None
 
     @classmethod

@@ -9,6 +9,7 @@ and commitments* (linopy's fix-and-relax recipe).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -92,7 +93,24 @@ def _cbc_available() -> bool:
         return False
 
 
-def make_solver(options: PlanOptions, *, mip: bool = True) -> tuple[Any, str]:
+class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's HiGHS adapter, handing the variables' current values to HiGHS as a starting plan.
+
+    PuLP's adapter has no warm start; a known feasible plan lets HiGHS skip straight to proving
+    (the second solve of solve_screened starts from the first solve's plan).
+    """
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        import highspy
+
+        start = highspy.HighsSolution()
+        start.col_value = [float(v.varValue or 0.0) for v in lp.variables()]
+        start.value_valid = True
+        lp.solverModel.setSolution(start)
+        super().callSolver(lp)
+
+
+def make_solver(options: PlanOptions, *, mip: bool = True, warm_start: bool = False) -> tuple[Any, str]:
     """The PuLP solver object and its label; falls back from HiGHS to CBC, errors if neither exists."""
     want_highs = options.solver in ("auto", "highs")
     kwargs: dict[str, Any] = {"msg": False, "timeLimit": options.time_limit_s}
@@ -101,7 +119,8 @@ def make_solver(options: PlanOptions, *, mip: bool = True) -> tuple[Any, str]:
     if options.threads:
         kwargs["threads"] = options.threads
     if want_highs and _highs_available():
-        return pulp.HiGHS(**kwargs, **_highs_tuning()), "HiGHS"
+        cls = _WarmHiGHS if warm_start else pulp.HiGHS
+        return cls(**kwargs, **_highs_tuning()), "HiGHS"
     if _cbc_available():
         label = "CBC" if options.solver == "cbc" else "CBC (HiGHS unavailable: pip install highspy)"
         return pulp.PULP_CBC_CMD(**kwargs), label
@@ -111,9 +130,100 @@ def make_solver(options: PlanOptions, *, mip: bool = True) -> tuple[Any, str]:
     )
 
 
+# Models with at least this many integer variables are solved with reduced-cost screening.
+SCREEN_MIN_INTEGERS = 1000
+# Columns unused by the LP relaxation with a reduced cost above this (relative to the bound) are
+# held at zero in the first MILP; the proof step releases any that could still matter.
+SCREEN_TOLERANCE = 1e-9
+
+
 def solve(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
-    """Solve `prob` in place and classify the outcome."""
-    solver, label = make_solver(options, mip=prob.isMIP())
+    """Solve `prob` in place and classify the outcome (large MILPs: with reduced-cost screening)."""
+    if options.screen and prob.isMIP() and len(integer_variables(prob)) >= SCREEN_MIN_INTEGERS:
+        return solve_screened(prob, options)
+    return solve_direct(prob, options)
+
+
+def solve_screened(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
+    """Exact MILP solve that first screens out columns the LP relaxation prices out of contention.
+
+    1. Solve the LP relaxation: lower bound LB and reduced costs d_j >= 0 of the columns at zero.
+       By LP duality every feasible plan costs at least LB + sum_j d_j·x_j, so a plan that uses an
+       integer column j (x_j >= 1) costs at least LB + d_j.
+    2. Hold at zero every column the LP leaves unused with d_j above a small threshold; solve that
+       MILP: incumbent UB.
+    3. If UB is within the MIP gap of LB, it is optimal for the full model whatever was held.
+       Otherwise, if LB + d_j >= UB for every held integer column and no continuous column was
+       held, none can be in a cheaper plan. Failing both, release the held continuous columns and
+       the integer columns with LB + d_j < UB, and solve again (warm-started), which is exact.
+    Bounds are restored afterwards; the solution values are those of the final MILP.
+    """
+    started = time.perf_counter()
+    columns = prob.variables()
+    ints = [v for v in columns if v.cat == pulp.LpInteger]
+    for v in ints:
+        v.cat = pulp.LpContinuous
+    try:
+        relaxed = solve_direct(prob, options, lp_method="ipm")
+    finally:
+        for v in ints:
+            v.cat = pulp.LpInteger
+    if relaxed.status in ("infeasible", "unbounded"):
+        return relaxed
+    if not relaxed.has_solution or relaxed.objective is None:
+        return solve_direct(prob, options)
+    lower = relaxed.objective
+    threshold = SCREEN_TOLERANCE * max(1.0, abs(lower))
+    held = [
+        v
+        for v in columns
+        if abs(v.varValue or 0.0) <= 1e-9
+        and float(v.dj or 0.0) > threshold
+        and v.lowBound is not None
+        and v.lowBound >= 0
+        and (v.upBound is None or v.upBound > 0)
+    ]
+    reduced = {v.name: float(v.dj or 0.0) for v in held}
+    saved = {v.name: v.upBound for v in held}
+    rounds = 1
+    try:
+        for v in held:
+            v.upBound = 0
+        result = solve_direct(prob, options)
+        if result.has_solution and result.objective is not None:
+            upper = result.objective
+            slack = max(options.mip_gap * abs(upper), 1e-9 * max(1.0, abs(upper)))
+            if upper - lower <= slack:
+                release: list[pulp.LpVariable] = []
+            else:
+                release = [
+                    v for v in held if v.cat != pulp.LpInteger or lower + reduced[v.name] < upper - slack
+                ]
+        else:
+            release = held  # the screened model found no plan: fall back to the full one
+        if release:
+            for v in release:
+                v.upBound = saved[v.name]
+            result = solve_direct(prob, options, warm_start=result.has_solution)
+            rounds = 2
+    finally:
+        for v in held:
+            v.upBound = saved[v.name]
+    note = (
+        f"screened {len(held):,} of {len(columns):,} columns by LP reduced cost "
+        f"(LP bound {lower:,.6g}); {rounds} MILP solve(s)"
+    )
+    return dataclasses.replace(result, seconds=time.perf_counter() - started, message=note)
+
+
+def solve_direct(
+    prob: pulp.LpProblem, options: PlanOptions, warm_start: bool = False, lp_method: str | None = None
+) -> SolveResult:
+    """Solve `prob` in place as it is and classify the outcome (warm_start: from the current values;
+    lp_method: HiGHS's LP algorithm for a pure LP, e.g. "ipm" for large relaxations)."""
+    solver, label = make_solver(options, mip=prob.isMIP(), warm_start=warm_start)
+    if lp_method is not None and label == "HiGHS" and not prob.isMIP():
+        solver.optionsDict["solver"] = lp_method
     started = time.perf_counter()
     try:
         prob.solve(solver)

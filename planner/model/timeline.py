@@ -16,6 +16,9 @@ from planner.units import HOURS_PER_DAY, HOURS_PER_MONTH
 from planner.workloads import Budget, InferenceService, TrainingRun
 
 _EPS = 1e-9
+# Time points closer than this (hours, ~3.6 ms) are the same point: segment boundaries and window
+# ends are computed from different sums of floats, so exact comparison would drop a segment.
+_SAME_HOUR = 1e-6
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,24 @@ class Slice:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A stretch of time between consecutive boundaries (month starts, training windows' ends)."""
+
+    index: int
+    start_hour: float
+    end_hour: float
+    month: int
+
+    @property
+    def hours(self) -> float:
+        return self.end_hour - self.start_hour
+
+
+@dataclass(frozen=True)
 class Timeline:
     months: int
     slices: tuple[Slice, ...]
+    segments: tuple[Segment, ...] = ()
 
     def slice_hours(self, k: int) -> float:
         """Hours of slice k in one month."""
@@ -50,7 +68,33 @@ class Timeline:
 
 def build_timeline(budget: Budget) -> Timeline:
     services = [w for w in budget.workloads if isinstance(w, InferenceService)]
-    return Timeline(months=budget.horizon, slices=tuple(common_slices(services)))
+    runs = [w for w in budget.workloads if isinstance(w, TrainingRun)]
+    return Timeline(
+        months=budget.horizon,
+        slices=tuple(common_slices(services)),
+        segments=tuple(training_segments(runs, budget.horizon)),
+    )
+
+
+def training_segments(runs: list[TrainingRun], months: int) -> list[Segment]:
+    """Split the horizon at month starts and at every training window's start and end.
+
+    Each window then covers whole segments, and two runs share a segment only if both may run in
+    all of it: supply caps are checked per segment (runs sharing one are taken to be sequenced).
+    """
+    end = months * HOURS_PER_MONTH
+    cuts = {m * HOURS_PER_MONTH for m in range(months + 1)}
+    for run in runs:
+        start = run.start_month * HOURS_PER_MONTH
+        cuts |= {start, min(start + run.deadline_days * HOURS_PER_DAY, end)}
+    points: list[float] = []
+    for c in sorted(c for c in cuts if c <= end + _SAME_HOUR):
+        if not points or c - points[-1] > _SAME_HOUR:  # merge cuts closer than a few milliseconds
+            points.append(c)
+    out: list[Segment] = []
+    for a, b in itertools.pairwise(points):
+        out.append(Segment(len(out), a, b, min(int((a + _SAME_HOUR) // HOURS_PER_MONTH), months - 1)))
+    return out
 
 
 def common_slices(services: list[InferenceService]) -> list[Slice]:
@@ -83,25 +127,12 @@ def common_slices(services: list[InferenceService]) -> list[Slice]:
     return out
 
 
-def training_window_hours(run: TrainingRun, months: int) -> dict[int, float]:
-    """Hours of the run's window [start, start + deadline) falling in each month of the horizon."""
+def training_window_hours(run: TrainingRun, segments: tuple[Segment, ...]) -> dict[int, float]:
+    """Hours of each segment inside the run's window [start, start + deadline) (whole segments)."""
     start_h = run.start_month * HOURS_PER_MONTH
     end_h = start_h + run.deadline_days * HOURS_PER_DAY
-    out: dict[int, float] = {}
-    for m in range(run.start_month, months):
-        lo, hi = m * HOURS_PER_MONTH, (m + 1) * HOURS_PER_MONTH
-        overlap = min(hi, end_h) - max(lo, start_h)
-        if overlap > _EPS:
-            out[m] = overlap
-        if hi >= end_h:
-            break
-    return out
-
-
-def windows_overlap(a: TrainingRun, b: TrainingRun) -> bool:
-    """True when two runs' windows share any time (so their clusters coexist)."""
-    a0 = a.start_month * HOURS_PER_MONTH
-    b0 = b.start_month * HOURS_PER_MONTH
-    a1 = a0 + a.deadline_days * HOURS_PER_DAY
-    b1 = b0 + b.deadline_days * HOURS_PER_DAY
-    return a0 < b1 - _EPS and b0 < a1 - _EPS
+    return {
+        s.index: s.hours
+        for s in segments
+        if s.start_hour >= start_h - _SAME_HOUR and s.end_hour <= end_h + _SAME_HOUR
+    }

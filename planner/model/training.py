@@ -14,18 +14,21 @@ import pulp
 from planner import compute
 from planner.enums import Term
 from planner.model.model import Model
-from planner.units import HOURS_PER_DAY, HOURS_PER_MONTH
+from planner.units import HOURS_PER_DAY
 
 EFLOP = 1e18  # FLOP constraints are written in EFLOP to keep coefficients near 1
 
 
-def hours(model: Model, w: str, o: str) -> pulp.LpAffineExpression:
-    """All instance-hours of run w on option o, every term."""
-    return pulp.lpSum([v for _, v in model.x_by_option[w, o]] + [v for _, v in model.xp_by_option[w, o]])
+def hours(model: Model, w: str, o: str, segment: int | None = None) -> pulp.LpAffineExpression:
+    """Instance-hours of run w on option o, every term (in one segment when `segment` is given)."""
+    rented = [v for _, s, v in model.x_by_option[w, o] if segment is None or s == segment]
+    pooled = [v for s, v in model.xp_by_option[w, o] if segment is None or s == segment]
+    return pulp.lpSum(rented + pooled)
 
 
 def define_training_variables(model: Model) -> None:
-    """y[w,o] binary, n[w,o] integer in [0, max_instances], x[w,o,t] >= 0, xp[w,o,m] >= 0."""
+    """y[w,o] binary, n[w,o] integer in [0, max_instances], x[w,o,t,s] >= 0 and xp[w,o,s] >= 0 for
+    the time segments s of the run's window (timeline.training_segments)."""
     vid = 0
     for w in model.runs:
         for opt in model.options(w):
@@ -37,14 +40,15 @@ def define_training_variables(model: Model) -> None:
             )
             model.x_by_option[w, o] = []
             model.xp_by_option[w, o] = []
-            for t in (Term.ON_DEMAND, Term.SPOT):
-                if t in opt.terms:
-                    model.x[w, o, t] = v = pulp.LpVariable(f"x{vid}_{t.value}", lowBound=0)
-                    model.x_by_option[w, o].append((t, v))
-            if any(t.is_reserved for t in opt.terms):
-                for m in model.windows[w]:
-                    model.xp[w, o, m] = v = pulp.LpVariable(f"xp{vid}_{m}", lowBound=0)
-                    model.xp_by_option[w, o].append((m, v))
+            pooled = any(t.is_reserved for t in opt.terms)
+            for sg in model.windows[w]:
+                for t in (Term.ON_DEMAND, Term.SPOT):
+                    if t in opt.terms:
+                        model.x[w, o, t, sg] = v = pulp.LpVariable(f"x{vid}_{t.value}_{sg}", lowBound=0)
+                        model.x_by_option[w, o].append((t, sg, v))
+                if pooled:
+                    model.xp[w, o, sg] = v = pulp.LpVariable(f"xp{vid}_{sg}", lowBound=0)
+                    model.xp_by_option[w, o].append((sg, v))
 
 
 def commitment_months(model: Model) -> dict[tuple[str, Term], set[int]]:
@@ -54,7 +58,7 @@ def commitment_months(model: Model) -> dict[tuple[str, Term], set[int]]:
         for opt in model.options(w):
             for t in opt.terms:
                 if t.is_reserved:
-                    out[opt.group.id, t].update(model.windows[w])
+                    out[opt.group.id, t].update(model.timeline.segments[sg].month for sg in model.windows[w])
     return out
 
 
@@ -78,62 +82,46 @@ def define_flops(model: Model) -> None:
         need = model.candidates.needs[w].flops / EFLOP
         for opt in model.options(w):
             o, f = opt.id, opt.flops_per_instance_hour / EFLOP
-            terms = [f * (1 - rho if t == Term.SPOT else 1.0) * v for (t, v) in model.x_by_option[w, o]]
+            terms = [f * (1 - rho if t == Term.SPOT else 1.0) * v for (t, _, v) in model.x_by_option[w, o]]
             terms += [f * v for (_, v) in model.xp_by_option[w, o]]
             info = model.registry.register("flops", w, o, dual_unit="USD per EFLOP", rhs_unit="EFLOP")
             model.add(pulp.lpSum(terms) - need * model.y[w, o] >= 0, info)
 
 
 def define_deadline(model: Model) -> None:
-    """deadline:w:o — sum_t x[w,o,t] + sum_m xp[w,o,m] <= 24·D_w·n[w,o]: the cluster runs D days at most.
+    """deadline:w:o:s — sum_t x[w,o,t,s] + xp[w,o,s] <= W_s·n[w,o]: in each segment of the run's
+    window the cluster runs at most the segment's W_s hours, so the work is done by the deadline.
 
-    The dual (USD per instance-hour of window) times 24·n is the value of one more day of deadline
-    given the chosen cluster.
+    The dual (USD per instance-hour of window) times 24·n, on the segment the deadline closes, is
+    the value of one more day of deadline given the chosen cluster.
     """
-    for w, run in model.runs.items():
-        window = run.deadline_days * HOURS_PER_DAY
-        for opt in model.options(w):
-            o = opt.id
-            info = model.registry.register(
-                "deadline", w, o, dual_unit="USD per instance-hour", rhs_unit="instance-hours"
-            )
-            model.add(hours(model, w, o) - window * model.n[w, o] <= 0, info)
-
-
-def define_commitment_window(model: Model) -> None:
-    """commit_window:w:o:m — xp[w,o,m] <= W_m·n[w,o]: committed hours used in month m fit the run's
-    window in that month (W_m hours) on its n instances."""
     for w in model.runs:
         for opt in model.options(w):
             o = opt.id
-            for m, v in model.xp_by_option[w, o]:
+            for sg, window in model.windows[w].items():
                 info = model.registry.register(
-                    "commit_window",
-                    w,
-                    o,
-                    f"m{m}",
-                    dual_unit="USD per instance-hour",
-                    rhs_unit="instance-hours",
+                    "deadline", w, o, f"s{sg}", dual_unit="USD per instance-hour", rhs_unit="instance-hours"
                 )
-                model.add(v - model.windows[w][m] * model.n[w, o] <= 0, info)
+                model.add(hours(model, w, o, sg) - window * model.n[w, o] <= 0, info)
 
 
 def define_commitment_reach(model: Model) -> None:
-    """commit_reach:w:o:m — xp[w,o,m] <= W_m·A[g,m]: each committed instance gives a run at most the
-    run's window hours of month m (the monthly pool limit alone would let a run use committed
-    hours from after it has finished)."""
+    """commit_reach:w:o:s — xp[w,o,s] <= W_s·A[g,m(s)]: each committed instance gives a run at most
+    the segment's hours (the monthly pool limit alone would let a run use committed hours from
+    after it has finished)."""
     for w in model.runs:
         for opt in model.options(w):
-            for m, v in model.xp_by_option[w, opt.id]:
+            for sg, v in model.xp_by_option[w, opt.id]:
+                month = model.timeline.segments[sg].month
                 info = model.registry.register(
                     "commit_reach",
                     w,
                     opt.id,
-                    f"m{m}",
+                    f"s{sg}",
                     dual_unit="USD per instance-hour",
                     rhs_unit="instance-hours",
                 )
-                model.add(v - model.windows[w][m] * model.pool(opt.group.id, m) <= 0, info)
+                model.add(v - model.windows[w][sg] * model.pool(opt.group.id, month) <= 0, info)
 
 
 def define_memory(model: Model) -> None:
@@ -172,71 +160,50 @@ def define_spot_share(model: Model) -> None:
             else model.budget.constraints.max_spot_fraction
         )
         for opt in model.options(w):
-            spot = model.x.get((w, opt.id, Term.SPOT))
-            if spot is None:
+            spot = [v for t, _, v in model.x_by_option[w, opt.id] if t == Term.SPOT]
+            if not spot:
                 continue
             info = model.registry.register(
                 "spot_share", w, opt.id, dual_unit="USD per instance-hour", rhs_unit="instance-hours"
             )
-            model.add(spot - f * hours(model, w, opt.id) <= 0, info)
+            model.add(pulp.lpSum(spot) - f * hours(model, w, opt.id) <= 0, info)
+
+
+def rented_gpu_hours(model: Model, groups: frozenset[str], segment: int) -> list[pulp.LpAffineExpression]:
+    """GPU-hours of training rented on `groups` (on-demand, spot) in a time segment."""
+    return [
+        model.group_of(o).gpus * v
+        for (_, o, _, sg), v in model.x.items()
+        if sg == segment and model.group_of(o).id in groups
+    ]
 
 
 def pool_usage(model: Model) -> dict[tuple[str, int], list[pulp.LpVariable]]:
     """Committed instance-hours drawn by training, per (group, month)."""
     out: dict[tuple[str, int], list[pulp.LpVariable]] = defaultdict(list)
-    for (_, o, m), v in model.xp.items():
-        out[model.group_of(o).id, m].append(v)
+    for (_, o, sg), v in model.xp.items():
+        out[model.group_of(o).id, model.timeline.segments[sg].month].append(v)
     return out
 
 
 def rent_costs(model: Model) -> dict[str, list[pulp.LpAffineExpression]]:
     """USD of pay-per-use training hours, by term: price x instance-hours."""
     out: dict[str, list[pulp.LpAffineExpression]] = defaultdict(list)
-    for (_, o, t), v in model.x.items():
+    for (_, o, t, _), v in model.x.items():
         price = model.group_of(o).price(t)
         assert price is not None
         out[t.value].append(price * v)
     return out
 
 
-def cluster_gpus_at_start_points(
-    model: Model, groups: frozenset[str]
-) -> list[tuple[str, pulp.LpAffineExpression]]:
-    """GPUs of the clusters (on `groups`) of the runs whose windows contain each run's start."""
-    out = []
-    seen: set[frozenset[str]] = set()
-    for w, run in model.runs.items():
-        t0 = run.start_month * HOURS_PER_MONTH
-        active = [
-            v for v, other in model.runs.items() if _contains(other.start_month, other.deadline_days, t0)
-        ]
-        key = frozenset(active)
-        terms = [
-            opt.group.gpus * model.n[v, opt.id]
-            for v in active
-            for opt in model.options(v)
-            if opt.group.id in groups
-        ]
-        if terms and key not in seen:
-            seen.add(key)
-            out.append((w, pulp.lpSum(terms)))
-    return out
+def cluster_gpus(model: Model, w: str, groups: frozenset[str]) -> list[pulp.LpAffineExpression]:
+    """GPUs of run w's cluster if it is on one of `groups`."""
+    return [opt.group.gpus * model.n[w, opt.id] for opt in model.options(w) if opt.group.id in groups]
 
 
-def _contains(start_month: int, deadline_days: float, t: float) -> bool:
-    start = start_month * HOURS_PER_MONTH
-    return start <= t < start + deadline_days * HOURS_PER_DAY
-
-
-def cluster_gpus_in_month(model: Model, groups: frozenset[str], m: int) -> list[pulp.LpAffineExpression]:
-    """GPUs of training clusters on `groups` of runs whose window overlaps month m."""
-    return [
-        opt.group.gpus * model.n[w, opt.id]
-        for w in model.runs
-        if m in model.windows[w]
-        for opt in model.options(w)
-        if opt.group.id in groups
-    ]
+def training_segments(model: Model) -> set[int]:
+    """Segments in which some run could be training."""
+    return {sg for w in model.runs for sg in model.windows[w]}
 
 
 def tighten_clusters(model: Model) -> None:
@@ -252,12 +219,14 @@ def tighten_clusters(model: Model) -> None:
             o = opt.id
             if (model.y[w, o].varValue or 0.0) < 0.5:
                 continue
-            total = sum((v.varValue or 0.0) for _, v in model.x_by_option[w, o])
-            pooled = {m: (v.varValue or 0.0) for m, v in model.xp_by_option[w, o]}
-            total += sum(pooled.values())
-            need = max(1, opt.min_instances_memory, math.ceil(total / window - 1e-7))
-            for m, h in pooled.items():
-                need = max(need, math.ceil(h / model.windows[w][m] - 1e-7))
+            per_segment: dict[int, float] = defaultdict(float)
+            for _, sg, v in model.x_by_option[w, o]:
+                per_segment[sg] += v.varValue or 0.0
+            for sg, v in model.xp_by_option[w, o]:
+                per_segment[sg] += v.varValue or 0.0
+            need = max(1, opt.min_instances_memory, math.ceil(sum(per_segment.values()) / window - 1e-7))
+            for sg, h in per_segment.items():
+                need = max(need, math.ceil(h / model.windows[w][sg] - 1e-7))
             var = model.n[w, o]
             if need < round(var.varValue or 0.0):
                 var.varValue = float(need)
@@ -267,7 +236,6 @@ FAMILIES = (
     define_one_cluster,
     define_flops,
     define_deadline,
-    define_commitment_window,
     define_commitment_reach,
     define_memory,
     define_cluster_size,
