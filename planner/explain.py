@@ -93,9 +93,8 @@ def binding_constraints(model: Model, plan: Plan, opts: PlanOptions) -> list[Bin
     for name, info in model.registry.by_name.items():
         if info.family in _DEFINITIONAL:
             continue
-        if info.family == "deadline":  # one sentence per run, whichever segments bind
-            if (info.workload, info.entity) in deadlines_seen:
-                continue
+        if info.family == "deadline" and (info.workload, info.entity) in deadlines_seen:
+            continue  # one sentence per run, whichever segments bind
         c = model.constraints[name]
         if _trivial(c) or not is_binding(c):
             continue
