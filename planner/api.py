@@ -22,6 +22,7 @@ from planner.model.extract import (
     egress_rows,
     inference_rows,
     inference_summaries,
+    own_dc_rows,
     serving_rows,
     training_rows,
     training_summaries,
@@ -118,7 +119,13 @@ def exclusions_frame(candidates: Candidates) -> pd.DataFrame:
 
 
 def assemble_plan(model: Model, result: SolveResult, solver: SolverInfo, catalog: Catalog) -> Plan:
-    rows = training_rows(model) + inference_rows(model) + egress_rows(model) + commitment_rows(model)
+    rows = (
+        training_rows(model)
+        + inference_rows(model)
+        + egress_rows(model)
+        + commitment_rows(model)
+        + own_dc_rows(model)
+    )
     breakdown = cost_breakdown(model)
     allocations = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
     notes = []

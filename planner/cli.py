@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("budget", help="budget YAML file (see examples/)")
     _add_plan_options(pl)
 
+    cmp = sub.add_parser("compare", help="cloud only vs own data center only vs mixed: TCO and break-even")
+    cmp.add_argument("budget", help="budget YAML file")
+    _add_plan_options(cmp)
+
     sc = sub.add_parser("schema", help="print the JSON Schema of budget files (for editors)")
     sc.add_argument("--output", help="write to this file instead of stdout")
 
@@ -180,6 +184,29 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from planner.compare import compare
+    from planner.report import render_comparison
+    from planner.workloads import load_budget
+
+    budget = load_budget(args.budget)
+    result = compare(
+        budget,
+        catalog=args.catalog,
+        solver=args.solver,
+        time_limit_s=args.time_limit,
+        mip_gap=args.mip_gap,
+        explain=not args.no_explain,
+    )
+    renderers: dict[str, Callable[[Any], str]] = {
+        "table": render_comparison,
+        "markdown": lambda c: render_comparison(c, "github"),
+        "json": lambda c: json.dumps(c.to_dict(timings=args.timings), indent=2, sort_keys=True) + "\n",
+    }
+    _emit(renderers[args.format](result), args.output)
+    return EXIT_INFEASIBLE if result.mixed.status == "infeasible" else EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from planner.schema import budget_json_schema_text
 
@@ -230,6 +257,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "catalog": cmd_catalog,
     "estimate": cmd_estimate,
     "schema": cmd_schema,
+    "compare": cmd_compare,
 }
 
 

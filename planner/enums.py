@@ -31,6 +31,11 @@ class Term(StrEnum):
         return self in (Term.RESERVED_1Y, Term.RESERVED_3Y)
 
     @property
+    def is_pooled(self) -> bool:
+        """Bought ahead and drawn on by workloads: commitments and own servers."""
+        return self in (Term.RESERVED_1Y, Term.RESERVED_3Y, Term.OWN_DC)
+
+    @property
     def term_months(self) -> int | None:
         """Length of a commitment in months (730 h each); None for pay-per-use terms."""
         return {Term.RESERVED_1Y: 12, Term.RESERVED_3Y: 36}.get(self)

@@ -6,6 +6,7 @@ Every figure carries its unit: dollars are formatted with `$`, column headers na
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -21,6 +22,11 @@ _TERM_LABEL = {
     "reserved_1y": "1-year commitment",
     "reserved_3y": "3-year commitment",
     "own_dc": "own data center",
+    "egress": "internet egress",
+    "own_dc_capex": "own data center: servers (capex less value at horizon end)",
+    "own_dc_power": "own data center: power",
+    "own_dc_facility": "own data center: colocation / facility",
+    "own_dc_operations": "own data center: staff and maintenance",
 }
 
 
@@ -252,3 +258,58 @@ def _signed(x: float | None) -> str:
 
 def render_markdown(plan: Plan) -> str:
     return render_text(plan, fmt="github")
+
+
+def render_comparison(comparison: Any, fmt: str = "simple") -> str:
+    """Cloud only vs own data center only vs mixed: TCO per year and in total, break-even, and the
+    mixed plan with its explanation."""
+    md = fmt == "github"
+    h = (lambda t: f"\n## {t}\n") if md else (lambda t: f"\n{t}\n{'-' * len(t)}")
+    out = [f"# Compare: {comparison.name}" if md else f"Compare: {comparison.name}"]
+    out.append(f"horizon: {comparison.horizon_months} months; the same demand planned three ways")
+    names = {"cloud_only": "cloud only", "own_dc_only": "own data center only", "mixed": "mixed"}
+    out.append(h("Total cost of ownership (USD)"))
+    summary = []
+    for key, p in comparison.scenarios().items():
+        total = format_usd(p.total_cost_usd) if p.total_cost_usd is not None else p.status
+        summary.append([names[key], p.status, total])
+    out.append(
+        tabulate(summary, headers=["scenario", "status", "total"], tablefmt=fmt, disable_numparse=True)
+    )
+    years = math.ceil(comparison.horizon_months / 12)
+    tco = comparison.tco_table()
+    table = []
+    for row in tco:
+        totals = [row[k]["total_usd"] for k in names]
+        if any(t and abs(t) > 0.005 for t in totals):
+            table.append(
+                [row["label"], *(_usd(t) if t is not None and abs(t) > 0.005 else "" for t in totals)]
+            )
+    out.append(h("By category (USD over the horizon)"))
+    out.append(tabulate(table, headers=["cost", *names.values()], tablefmt=fmt, disable_numparse=True))
+    per_year = []
+    for i in range(years):
+        cells = []
+        for k in names:
+            vals = [row[k]["per_year_usd"][i] for row in tco if row[k]["total_usd"] is not None]
+            cells.append(_usd(sum(vals)) if vals else "")
+        per_year.append([f"year {i + 1}", *cells])
+    after = [
+        sum(row[k]["after_horizon_usd"] for row in tco if row[k]["total_usd"] is not None) for k in names
+    ]
+    if any(abs(a) > 0.005 for a in after):
+        per_year.append(["after the horizon", *(_usd(a) for a in after)])
+    out.append(h("By year (USD; commitments and servers spread over the months they cover)"))
+    out.append(tabulate(per_year, headers=["", *names.values()], tablefmt=fmt, disable_numparse=True))
+    be = comparison.break_even
+    out.append(h("Break-even"))
+    out.append(f"- {be.get('explanation', 'not computed')}")
+    if be.get("utilization_explanation"):
+        out.append(f"- {be['utilization_explanation']}")
+    own = comparison.own_dc_only
+    if own.status == "infeasible":
+        out.append(h("Own data center only"))
+        out += [f"- {d.message}" for d in own.diagnosis]
+    out.append(h("The mixed plan"))
+    out.append(render_text(comparison.mixed, fmt))
+    return "\n".join(out) + "\n"

@@ -15,10 +15,11 @@ from typing import Any, cast
 
 import pandas as pd
 
-from planner import compute, zoo
+from planner import compute, tco, zoo
 from planner.catalog.catalog import Catalog
 from planner.catalog.schema import Offering
 from planner.enums import Term
+from planner.model.candidates import datacenter_catalog, datacenter_groups
 from planner.model.serving import load_throughput_table, service_arch
 from planner.model.timeline import build_timeline
 from planner.result import Check, Plan, Verification
@@ -34,11 +35,13 @@ def _close_or_below(a: float, b: float) -> bool:
 
 
 class _Offerings:
-    """Catalog offerings indexed by (provider, region, instance_type) for row lookups."""
+    """Catalog offerings (and own-data-center servers) indexed by (provider, region, instance_type)."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, budget: Budget):
         self.by_key: dict[tuple[str, str, str], list[Offering]] = defaultdict(list)
-        for o in catalog.offerings:
+        self.datacenter = datacenter_catalog(budget, catalog)
+        own = datacenter_groups(self.datacenter, catalog) if self.datacenter is not None else []
+        for o in [*catalog.offerings, *(g.offering for g in own)]:
             self.by_key[o.provider, o.region, o.instance_type].append(o)
 
     def find(self, row: dict[str, Any]) -> Offering | None:
@@ -54,7 +57,7 @@ def verify_plan(plan: Plan, budget: Budget, catalog: Catalog) -> Verification:
     ver = Verification()
     if plan.status not in ("optimal", "feasible"):
         return ver
-    index = _Offerings(catalog)
+    index = _Offerings(catalog, budget)
     rows = cast(list[dict[str, Any]], plan.allocations.to_dict(orient="records"))
     serving = cast(list[dict[str, Any]], plan.serving.to_dict(orient="records"))
     ver.checks += _check_costs(plan, rows, serving, budget, catalog, index)
@@ -80,7 +83,14 @@ def _check_costs(
 ) -> list[Check]:
     checks = []
     bad = []
+    own = _own_dc_expected(plan, rows, index)
     for row in rows:
+        if row["row_type"] in ("purchase", "site"):
+            key = f"{row['row_type']}:{row['instance_type']}:{row['start_month']}"
+            expected = own.get(key, 0.0) * (row["instances"] if row["row_type"] == "purchase" else 1.0)
+            if not math.isclose(expected, row["cost_usd"], rel_tol=1e-6, abs_tol=1e-3):
+                bad.append(f"own data center {key}: {row['cost_usd']:.2f} != {expected:.2f} recomputed")
+            continue
         offering = index.find(row)
         if offering is None:
             bad.append(f"{row['provider']}/{row['region']}/{row['instance_type']} is not in the catalog")
@@ -126,6 +136,76 @@ def _check_costs(
             )
         )
     return checks
+
+
+def _own_dc_expected(plan: Plan, rows: list[dict[str, Any]], index: _Offerings) -> dict[str, float]:
+    """Own data center costs recomputed from purchases, usage and the site assumptions:
+    per purchase row (per server) and per site row (power, facility, operations)."""
+    dc = index.datacenter
+    purchases = [r for r in rows if r["row_type"] == "purchase"]
+    if dc is None or not purchases:
+        return {}
+    site, horizon = dc.site, plan.horizon_months
+    servers = {srv.id: srv for srv in dc.servers}
+    out: dict[str, float] = {}
+    held: dict[int, list[tuple[Any, float]]] = defaultdict(list)  # month -> [(server, count)]
+    for r in purchases:
+        srv = servers[r["instance_type"]]
+        capex = tco.server_capex_usd(srv.purchase_price_usd, site.network_storage_capex_fraction)
+        s = int(r["start_month"])
+        age = horizon - s
+        cost = capex - tco.residual_value_usd(
+            capex, age, site.useful_life_years, site.residual_value_fraction
+        )
+        if site.cost_of_capital:
+            cost += sum(
+                tco.residual_value_usd(capex, m, site.useful_life_years, site.residual_value_fraction)
+                * site.cost_of_capital
+                / 12
+                for m in range(age)
+            )
+        out[f"purchase:{srv.id}:{s}"] = cost
+        for m in range(s, s + round(r["months"])):
+            held[m].append((srv, r["instances"]))
+    usage = cast(list[dict[str, Any]], plan.usage.to_dict(orient="records"))
+    energy = 0.0 if site.colocation_includes_power else site.pue * site.electricity_usd_per_kwh
+    first = min(int(r["start_month"]) for r in purchases)
+    power = facility = operations = 0.0
+    for m in range(first, horizon):
+        kw = sum(srv.power_kw * n for srv, n in held.get(m, []))
+        power += (
+            sum(
+                srv.power_kw * site.load_power_fraction * site.idle_power_fraction * n
+                for srv, n in held.get(m, [])
+            )
+            * HOURS_PER_MONTH
+            * energy
+        )
+        facility += max(kw, site.min_site_kw or 0.0)
+        capex_held = sum(
+            tco.server_capex_usd(srv.purchase_price_usd, site.network_storage_capex_fraction) * n
+            for srv, n in held.get(m, [])
+        )
+        operations += site.operations_usd_per_month + capex_held * site.maintenance_fraction_per_year / 12
+    for u in usage:
+        if u["term"] == "own_dc":
+            srv = servers[u["instance_type"]]
+            power += (
+                u["instance_hours"]
+                * srv.power_kw
+                * site.load_power_fraction
+                * (1 - site.idle_power_fraction)
+                * energy
+            )
+    rate = site.colocation_usd_per_kw_month
+    if site.facility_model != "colocation":
+        rate = tco.own_facility_usd_per_month(
+            1.0, site.facility_capex_usd_per_kw, site.facility_life_years, site.cost_of_capital
+        )
+    out[f"site:power:{first}"] = power
+    out[f"site:facility:{first}"] = facility * rate
+    out[f"site:operations:{first}"] = operations
+    return out
 
 
 def _slice_hours(service: dict[str, Any] | None) -> dict[int, float]:
@@ -462,14 +542,16 @@ def _check_commitments(rows: list[dict[str, Any]], usage: list[dict[str, Any]]) 
     drawn: dict[tuple[str, str, str, int], float] = defaultdict(float)
     gpi: dict[tuple[str, str, str], int] = {}
     for r in rows:
+        if r["row_type"] == "site":
+            continue  # running costs of the own site: no instances
         key = (r["provider"], r["region"], r["instance_type"])
         gpi[key] = int(r["gpus_per_instance"])
-        if r["row_type"] == "commitment":
+        if r["row_type"] in ("commitment", "purchase"):
             for m in range(int(r["start_month"]), int(r["start_month"]) + round(r["months"])):
                 held[(*key, m)] += r["instances"] * HOURS_PER_MONTH
     usage_gpu_hours = 0.0
     for u in usage:
-        if u["term"] not in ("reserved_1y", "reserved_3y"):
+        if u["term"] not in ("reserved_1y", "reserved_3y", "own_dc"):
             continue  # rented training hours: checked with the caps
         key = (u["provider"], u["region"], u["instance_type"])
         drawn[(*key, int(u["month"]))] += u["instance_hours"]
@@ -510,7 +592,7 @@ def _check_caps(plan: Plan, rows: list[dict[str, Any]], budget: Budget, catalog:
             )
 
         tests.append((f"cap {cap.label}", cap.max_gpus, matches))
-    index = _Offerings(catalog)
+    index = _Offerings(catalog, budget)
     seen: set[tuple[str, str, str]] = set()
     for r in rows:
         key = (r["provider"], r["region"], r["instance_type"])

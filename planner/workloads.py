@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from planner.catalog.datacenter import DatacenterOverrides
 from planner.catalog.schema import StrictModel
 from planner.enums import Precision, Term
 from planner.errors import InputError, Problem, problems_from_validation
@@ -318,6 +319,10 @@ class Budget(StrictModel):
     )
     constraints: Constraints = Field(default_factory=Constraints)
     workloads: list[Workload] = Field(min_length=1)
+    datacenter: DatacenterOverrides | None = Field(
+        default=None,
+        description="Own data center: overrides of the catalog's servers and site (enabled: false to plan without it).",
+    )
 
     _base_dir: Path | None = PrivateAttr(default=None)
 

@@ -12,9 +12,9 @@ from collections import defaultdict
 import pulp
 
 from planner.enums import Term
-from planner.model import inference, training
+from planner.model import datacenter, inference, training
 from planner.model.candidates import Candidates, cap_matches
-from planner.model.model import COMMITTED, CapSpec, Model
+from planner.model.model import COMMITTED, POOL_TERMS, CapSpec, Model
 from planner.model.timeline import Timeline, training_window_hours
 from planner.units import HOURS_PER_MONTH
 from planner.workloads import Budget, InferenceService, TrainingRun
@@ -48,6 +48,7 @@ def build_model(budget: Budget, candidates: Candidates, timeline: Timeline) -> M
     for family in (*training.FAMILIES, *inference.FAMILIES):
         family(model)
     define_commitment_capacity(model)
+    datacenter.define_site(model)
     define_caps(model)
     define_objective(model)
     define_budget(model)
@@ -55,16 +56,22 @@ def build_model(budget: Budget, candidates: Candidates, timeline: Timeline) -> M
 
 
 def define_commitment_variables(model: Model) -> None:
-    """r[g,t,s] integer >= 0 for every reserved term t some option of g allows, s in the months used.
+    """r[g,t,s] integer >= 0 for every pooled term t some option of g allows (1y, 3y commitments;
+    own servers), s in the months used (own servers: no earlier than the site's lead time).
 
-    A commitment can start in any month in which some workload could draw on it.
+    A purchase can start in any month in which some workload could draw on it; starting in an
+    unused month never helps (moving it to the next used month loses no used month).
     """
     months: dict[tuple[str, Term], set[int]] = defaultdict(set)
     for source in (training.commitment_months(model), inference.commitment_months(model)):
         for key, ms in source.items():
             months[key] |= ms
+    dc = model.candidates.datacenter
+    lead = dc.site.lead_time_months if dc is not None else 0
     for (g, t), ms in sorted(months.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
         for s in sorted(ms):
+            if t == Term.OWN_DC and s < lead:
+                continue  # servers ordered at month 0 arrive after the lead time
             v = pulp.LpVariable(f"r_{len(model.r)}", lowBound=0, cat=pulp.LpInteger)
             model.r[g, t, s] = v
             model.r_by_group[g].append((t, s, v))
@@ -72,20 +79,21 @@ def define_commitment_variables(model: Model) -> None:
 
 
 def define_held(model: Model) -> None:
-    """held:g:m — A[g,m] = sum over t, s <= m < s + L_t of r[g,t,s]: committed instances active in
-    month m (a definition; other rows use A so they stay short)."""
+    """held:g:m — A[g,m] = sum over t, s <= m < s + L_t of r[g,t,s]: instances of g held in month m,
+    committed (1y, 3y) or owned (own servers, for their useful life); a definition, so the rows
+    that use A stay short."""
     for g, starts in sorted(model.r_by_group.items()):
         months = {
-            m for t, s, _ in starts for m in range(s, min(s + (t.term_months or 0), model.timeline.months))
+            m
+            for t, s, _ in starts
+            for m in range(s, min(s + model.groups[g].term_months(t), model.timeline.months))
         }
         for m in sorted(months):
             a = model.held[g, m] = pulp.LpVariable(f"A_{len(model.held)}", lowBound=0)
             info = model.registry.register(
                 "held", None, g, f"m{m}", dual_unit="USD per instance", rhs_unit="instances"
             )
-            model.add(
-                a - model.active(Term.RESERVED_1Y, g, m) - model.active(Term.RESERVED_3Y, g, m) == 0, info
-            )
+            model.add(a - pulp.lpSum(model.active(t, g, m) for t in POOL_TERMS) == 0, info)
 
 
 def define_commitment_capacity(model: Model) -> None:
@@ -199,9 +207,13 @@ def define_objective(model: Model) -> None:
         for term, exprs in part.items():
             cost[term] += exprs
     for (g, t, s), v in model.r.items():
+        if t == Term.OWN_DC:
+            continue  # priced by datacenter.costs
         price = model.groups[g].price(t)
         assert price is not None
         cost[t.value].append(price * HOURS_PER_MONTH * commitment_months(model, t, s) * v)
+    for category, exprs in datacenter.costs(model).items():
+        cost[category] += exprs
     egress = inference.egress_costs(model)
     if egress:
         cost["egress"] = egress

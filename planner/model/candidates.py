@@ -15,6 +15,7 @@ from pathlib import Path
 
 from planner import compute, zoo
 from planner.catalog.catalog import Catalog
+from planner.catalog.datacenter import DatacenterCatalog, ServerConfig
 from planner.catalog.schema import Accelerator, Offering
 from planner.enums import CLOUD_TERMS, Precision, Term
 from planner.model.prune import prune_dominated
@@ -43,6 +44,8 @@ class OfferingGroup:
     zones: tuple[str, ...]
     accelerator: Accelerator
     egress_usd_per_gb: float | None = None  # the offering's, else its provider's; None: unknown
+    server: ServerConfig | None = None  # set for own-data-center servers (sold on Term.OWN_DC only)
+    life_months: int = 0  # own-data-center servers: useful life in months
 
     @property
     def provider(self) -> str:
@@ -56,8 +59,22 @@ class OfferingGroup:
     def gpus(self) -> int:
         return self.offering.gpus_per_instance
 
+    @property
+    def own_dc(self) -> bool:
+        return self.server is not None
+
     def price(self, term: Term) -> float | None:
+        """USD per instance-hour on a cloud term (own-data-center servers have no hourly price)."""
         return self.offering.price_per_hour(term)
+
+    def sells(self, term: Term) -> bool:
+        if self.server is not None:
+            return term == Term.OWN_DC
+        return self.offering.price_per_hour(term) is not None
+
+    def term_months(self, term: Term) -> int:
+        """Months a purchase on `term` stays available: the commitment, or a server's useful life."""
+        return self.life_months if term == Term.OWN_DC else (term.term_months or 0)
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,7 @@ class Candidates:
     training: dict[str, list[TrainingOption]] = field(default_factory=dict)
     services: dict[str, ServiceNeeds] = field(default_factory=dict)
     serving: dict[str, list[ServingOption]] = field(default_factory=dict)
+    datacenter: DatacenterCatalog | None = None  # own-data-center servers and site, when enabled
     exclusions: list[Exclusion] = field(default_factory=list)
 
     def excluded(self, workload: str) -> list[Exclusion]:
@@ -176,8 +194,73 @@ def group_offerings(catalog: Catalog) -> list[OfferingGroup]:
 
 
 def allowed_terms(budget: Budget, spot_fraction: float) -> tuple[Term, ...]:
-    terms = tuple(budget.constraints.terms) if budget.constraints.terms is not None else CLOUD_TERMS
+    """Terms a workload may buy: constraints.terms (default: every cloud term, and own_dc when the
+    budget has an own data center), spot only with a positive spot share."""
+    if budget.constraints.terms is not None:
+        terms = tuple(budget.constraints.terms)
+    else:
+        terms = (*CLOUD_TERMS, Term.OWN_DC)
     return tuple(t for t in terms if t != Term.SPOT or spot_fraction > 0)
+
+
+OWN_DC_PROVIDER = "own-dc"
+OWN_DC_REGION = "site"
+
+
+def datacenter_catalog(budget: Budget, catalog: Catalog) -> DatacenterCatalog | None:
+    """The catalog's own-data-center option with the budget's overrides, or None when switched off."""
+    if catalog.datacenter is None or (budget.datacenter is not None and not budget.datacenter.enabled):
+        return None
+    if budget.datacenter is None:
+        return catalog.datacenter
+    return catalog.datacenter.merged(
+        budget.datacenter, accelerators=catalog.accelerator_index, source="datacenter"
+    )
+
+
+def datacenter_groups(dc: DatacenterCatalog, catalog: Catalog) -> list[OfferingGroup]:
+    """One offering group per server configuration one can buy (Term.OWN_DC only).
+
+    Data-center GPUs (SXM/OAM modules) are given a cluster network: its cost is the site's
+    network_storage_capex_fraction of every server. PCIe and consumer boxes are single machines.
+    """
+    out = []
+    life = max(1, round(dc.site.useful_life_years * 12))
+    for server in dc.servers:
+        acc = catalog.accelerator(server.accelerator)
+        module = (acc.form_factor or "").upper()
+        fabric = (
+            "own cluster network (network share of capex)" if ("SXM" in module or "OAM" in module) else None
+        )
+        offering = Offering.model_construct(
+            provider=OWN_DC_PROVIDER,
+            region=OWN_DC_REGION,
+            zone=None,
+            instance_type=server.id,
+            accelerator=acc.id,
+            gpus_per_instance=server.gpus_per_server,
+            vcpus=None,
+            host_memory_gib=None,
+            on_demand_usd_per_hour=None,
+            spot_usd_per_hour=None,
+            reserved_1y_usd_per_hour=None,
+            reserved_3y_usd_per_hour=None,
+            reserved_1y_basis=None,
+            reserved_3y_basis=None,
+            reserved_source=None,
+            reserved_as_of=None,
+            capacity_max_instances=None,
+            cluster_interconnect=fabric,
+            egress_usd_per_gb=None,
+            price_scope="instance",
+            price_quality="listed",
+            source=server.source,
+            as_of=server.as_of,
+            notes=server.notes,
+        )
+        gid = f"{OWN_DC_PROVIDER}/{OWN_DC_REGION}/{server.id}"
+        out.append(OfferingGroup(gid, offering, (), acc, None, server, life))
+    return out
 
 
 def _lower(names: Iterable[str]) -> set[str]:
@@ -266,10 +349,12 @@ def generate_candidates(
     planner.model.prune), size training clusters and rate serving capacity. Every excluded pair
     keeps its reason."""
     timeline = timeline or build_timeline(budget)
-    groups = group_offerings(catalog)
-    cands = Candidates(groups=groups)
+    cloud = group_offerings(catalog)
+    dc = datacenter_catalog(budget, catalog)
+    own = datacenter_groups(dc, catalog) if dc is not None else []
+    cands = Candidates(groups=cloud + own, datacenter=dc)
     eligible: list[OfferingGroup] = []
-    for g in groups:
+    for g in cloud:
         verdict = _global_filter(budget, g)
         if verdict is None:
             eligible.append(g)
@@ -292,6 +377,7 @@ def generate_candidates(
             cands.exclusions += [
                 _exclusion(w.name, d.group, ("dominated", d.reason)) for w in budget.workloads
             ]
+    eligible += own  # own servers have no hourly price to compare: never pruned
     for w in budget.workloads:
         ctx = contexts[w.name]
         mine = []
@@ -320,7 +406,7 @@ def inference_options(
     options: list[ServingOption] = []
     exclusions: list[Exclusion] = []
     for g in groups:
-        terms = tuple(t for t in ctx.terms if g.price(t) is not None)
+        terms = tuple(t for t in ctx.terms if g.sells(t))
         option, verdict = serving_option(svc, g, ctx.cache, ctx.buckets, terms)
         if option is not None:
             options.append(option)
@@ -423,7 +509,7 @@ def _cluster_basics(
     run: TrainingRun, needs: TrainingNeeds, g: OfferingGroup, terms_allowed: tuple[Term, ...]
 ) -> _ClusterBasics | Verdict:
     acc, gpi = g.accelerator, g.gpus
-    terms = tuple(t for t in terms_allowed if g.price(t) is not None)
+    terms = tuple(t for t in terms_allowed if g.sells(t))
     if not terms:
         sold = [t.value for t in CLOUD_TERMS if g.price(t) is not None]
         return "no_price", f"no price for the allowed terms (sold as: {', '.join(sold) or 'nothing'})"
@@ -512,7 +598,7 @@ def _training_cluster_options(
             best_days,
         )
     tops = [first]
-    if any(t.is_reserved for t in basics.terms):
+    if any(t.is_pooled for t in basics.terms):
         last = _smallest_tier(needs.flops, basics, gpi, HOURS_PER_DAY) or _tier_top(basics.hard_max * gpi)
         tops = [t for t in _tier_tops(first, max(first, last))]
     options = []

@@ -6,6 +6,8 @@ Rows come in three kinds, so the table both sums to the total cost and shows who
               listed in `workload`; `used_gpu_hours` and `utilization` say how much was used
   draw        a workload's use of committed capacity: cost 0 (the commitment row carries it)
   egress      internet egress of a service from one offering (requests x GB/request x USD/GB)
+  purchase    own servers bought in a month: capex less book value at the horizon end (+ interest)
+  site        own data center running costs over the horizon: power, facility, operations
 Service rows are per month and day slice (`snapshot`) and carry the output tokens/s they supply.
 """
 
@@ -18,8 +20,9 @@ from planner import compute
 from planner.enums import Term
 from planner.model.build import commitment_months
 from planner.model.candidates import OfferingGroup
+from planner.model.datacenter import net_capex_usd
 from planner.model.inference import TOKENS_SCALE, served, slots
-from planner.model.model import COMMITTED, RESERVED_TERMS, Model
+from planner.model.model import COMMITTED, POOL_TERMS, Model
 from planner.model.serving import ServingOption
 from planner.units import DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_MONTH
 
@@ -77,11 +80,11 @@ def chosen_option(model: Model, w: str) -> str | None:
 
 
 def pool_term_shares(model: Model, g: str, m: int) -> dict[Term, float]:
-    """Split of group g's active commitments in month m between the 1y and 3y terms."""
-    active = {t: val(model.active(t, g, m)) for t in RESERVED_TERMS}
+    """Split of group g's held instances in month m between its pooled terms (1y, 3y, own)."""
+    active = {t: val(model.active(t, g, m)) for t in POOL_TERMS}
     total = sum(active.values())
     if total <= _TOL:
-        return {Term.RESERVED_1Y: 1.0}
+        return {Term.OWN_DC if model.groups[g].own_dc else Term.RESERVED_1Y: 1.0}
     return {t: a / total for t, a in active.items() if a > _TOL}
 
 
@@ -495,12 +498,12 @@ def commitment_rows(model: Model) -> list[dict[str, Any]]:
     used_by, used_hours = _committed_use(model)
     for (gid, t, s), v in sorted(model.r.items(), key=lambda kv: (kv[0][0], kv[0][1].value, kv[0][2])):
         count = round(val(v))
-        if count <= 0:
+        if count <= 0 or t == Term.OWN_DC:
             continue
         g = groups[gid]
         price = g.price(t) or 0.0
         paid_months = commitment_months(model, t, s)
-        months_in_horizon = min(t.term_months or 0, model.timeline.months - s)
+        months_in_horizon = min(g.term_months(t), model.timeline.months - s)
         # Utilization of this commitment: its share of the pool's use in the months it is active.
         used = 0.0
         for m in range(s, s + months_in_horizon):
@@ -523,6 +526,76 @@ def commitment_rows(model: Model) -> list[dict[str, Any]]:
                 "utilization": used / paid_h if paid_h else 0.0,
                 "price_per_hour_usd": price,
                 "cost_usd": paid_h * price,
+            }
+        )
+    return rows
+
+
+def own_dc_rows(model: Model) -> list[dict[str, Any]]:
+    """Own data center: one `purchase` row per (server, month bought) with its net capex and
+    utilization, and one `site` row per running cost (power, facility, operations)."""
+    dc = model.candidates.datacenter
+    if dc is None:
+        return []
+    rows = []
+    used_by, used_hours = _committed_use(model)
+    months = model.timeline.months
+    for (gid, t, s), v in sorted(model.r.items(), key=lambda kv: (kv[0][0], kv[0][2])):
+        count = round(val(v))
+        if t != Term.OWN_DC or count <= 0:
+            continue
+        g = model.groups[gid]
+        assert g.server is not None
+        held_months = min(g.life_months, months - s)
+        used = sum(
+            used_hours.get((gid, m), 0.0) * count / val(model.pool(gid, m))
+            for m in range(s, s + held_months)
+            if val(model.pool(gid, m)) > _TOL
+        )
+        available = count * HOURS_PER_MONTH * held_months
+        rows.append(
+            {
+                **_base_row(g),
+                "workload": ",".join(sorted(used_by.get(gid, set()))) or "(unused)",
+                "row_type": "purchase",
+                "instances": float(count),
+                "gpus": float(count * g.gpus),
+                "term": Term.OWN_DC.value,
+                "start_month": s,
+                "months": float(held_months),
+                "gpu_hours": available * g.gpus,
+                "used_gpu_hours": used * g.gpus,
+                "utilization": used / available if available else 0.0,
+                "price_per_hour_usd": None,
+                "cost_usd": count * net_capex_usd(dc, g.server, s, months),
+            }
+        )
+    for category in ("own_dc_power", "own_dc_facility", "own_dc_operations"):
+        if category not in model.cost or abs(usd := val(model.cost[category])) <= 1e-9:
+            continue
+        rows.append(
+            {
+                "workload": "(own data center)",
+                "row_type": "site",
+                "provider": "own-dc",
+                "region": "site",
+                "zones": "",
+                "instance_type": category.removeprefix("own_dc_"),
+                "accelerator": None,
+                "gpus_per_instance": None,
+                "instances": 0.0,
+                "gpus": 0.0,
+                "term": Term.OWN_DC.value,
+                "start_month": min((m for m, z in model.z.items() if val(z) > 0.5), default=0),
+                "months": float(sum(1 for z in model.z.values() if val(z) > 0.5)),
+                "snapshot": None,
+                "slice": None,
+                "tokens_per_s": None,
+                "gpu_hours": 0.0,
+                "used_gpu_hours": None,
+                "utilization": None,
+                "price_per_hour_usd": None,
+                "cost_usd": usd,
             }
         )
     return rows

@@ -30,7 +30,7 @@ def period(m: int, k: int) -> str:
 
 def _keys(opt: ServingOption) -> list[str]:
     keys = [t.value for t in (Term.ON_DEMAND, Term.SPOT) if t in opt.terms]
-    if any(t.is_reserved for t in opt.terms):
+    if any(t.is_pooled for t in opt.terms):
         keys.append(COMMITTED)
     return keys
 
@@ -84,7 +84,7 @@ def commitment_months(model: Model) -> dict[tuple[str, Term], set[int]]:
         months = {m for m, _ in slots(model, w)}
         for opt in model.serving(w):
             for t in opt.terms:
-                if t.is_reserved:
+                if t.is_pooled:
                     out[opt.group.id, t].update(months)
     return out
 

@@ -31,7 +31,7 @@ from planner.model.timeline import Timeline
 from planner.workloads import Budget, InferenceService, TrainingRun
 
 COMMITTED = "committed"  # the u/usage key for instances drawn from commitments
-RESERVED_TERMS = (Term.RESERVED_1Y, Term.RESERVED_3Y)
+POOL_TERMS = (Term.RESERVED_1Y, Term.RESERVED_3Y, Term.OWN_DC)
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ class Model:
         default_factory=lambda: defaultdict(list)
     )
     held: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)  # A[g,m], defined by held:g:m
+    z: dict[int, pulp.LpVariable] = field(default_factory=dict)  # own site open in month m (binary)
+    kw: dict[int, pulp.LpVariable] = field(default_factory=dict)  # own site's contracted kW in month m
     # money
     cost: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)  # category -> expression
     tie_break: pulp.LpAffineExpression | None = None  # objective-only term (see build.TIE_BREAK_USD_PER_HOUR)
@@ -100,8 +102,8 @@ class Model:
         return self.candidates.serving.get(workload, [])
 
     def active(self, t: Term, g: str, m: int) -> pulp.LpAffineExpression:
-        """Committed instances of term t of group g active in month m."""
-        months = t.term_months or 0
+        """Instances of group g bought on pooled term t (a commitment, own servers) active in month m."""
+        months = self.groups[g].term_months(t)
         return pulp.lpSum(v for tt, s, v in self.r_by_group.get(g, []) if tt == t and s <= m < s + months)
 
     def pool(self, g: str, m: int) -> pulp.LpAffineExpression | pulp.LpVariable:
@@ -123,4 +125,4 @@ class Model:
         Pay-per-use instance counts of services stay free, so a demand dual is the marginal
         cost of renting more capacity given the chosen clusters and commitments.
         """
-        return [*self.y.values(), *self.n.values(), *self.r.values(), *self.f.values()]
+        return [*self.y.values(), *self.n.values(), *self.r.values(), *self.f.values(), *self.z.values()]

@@ -40,7 +40,7 @@ def define_training_variables(model: Model) -> None:
             )
             model.x_by_option[w, o] = []
             model.xp_by_option[w, o] = []
-            pooled = any(t.is_reserved for t in opt.terms)
+            pooled = any(t.is_pooled for t in opt.terms)
             for sg in model.windows[w]:
                 for t in (Term.ON_DEMAND, Term.SPOT):
                     if t in opt.terms:
@@ -57,7 +57,7 @@ def commitment_months(model: Model) -> dict[tuple[str, Term], set[int]]:
     for w in model.runs:
         for opt in model.options(w):
             for t in opt.terms:
-                if t.is_reserved:
+                if t.is_pooled:
                     out[opt.group.id, t].update(model.timeline.segments[sg].month for sg in model.windows[w])
     return out
 

@@ -1,0 +1,337 @@
+"""Cloud versus own data center: the same demand planned three ways, side by side, and where
+owning starts to win (`planner compare`).
+
+  cloud_only   the budget with its own data center switched off
+  own_dc_only  only own servers (Term.OWN_DC): often infeasible, since servers arrive only after
+               the site's lead time; its diagnosis says so
+  mixed        the budget as written: cloud and own servers in one model
+The break-even is found by re-planning the mixed case with every workload's demand scaled (training
+tokens or FLOPs, service requests/s): the smallest scale at which the plan buys servers, the cloud
+spend per year that demand costs, and the utilization at which a server beats the price per
+GPU-hour the cloud-only plan pays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planner import tco
+from planner.api import plan, resolve_catalog
+from planner.catalog.catalog import Catalog
+from planner.catalog.datacenter import DatacenterCatalog, DatacenterOverrides
+from planner.enums import Term
+from planner.errors import InputError
+from planner.model.build import build_model
+from planner.model.candidates import datacenter_catalog, generate_candidates
+from planner.model.options import PlanOptions
+from planner.model.solve import solve
+from planner.model.timeline import build_timeline
+from planner.references import check_references
+from planner.result import DiagnosisItem, Plan, _clean
+from planner.units import format_usd
+from planner.workloads import Budget, InferenceService, TrainingRun, as_budget
+
+# Demand scales tried when looking for the break-even (geometric bisection between them).
+SCALE_LIMITS = (1 / 64, 64.0)
+SCALE_STEPS = 6  # geometric bisection over 64x: the scale to within ~7%
+
+CATEGORIES = (
+    ("on_demand", "cloud on-demand"),
+    ("spot", "cloud spot"),
+    ("reserved_1y", "cloud 1-year commitments"),
+    ("reserved_3y", "cloud 3-year commitments"),
+    ("egress", "internet egress"),
+    ("own_dc_capex", "own servers (capex less value at horizon end)"),
+    ("own_dc_power", "own data center power"),
+    ("own_dc_facility", "own data center colocation / facility"),
+    ("own_dc_operations", "own data center staff and maintenance"),
+)
+
+
+@dataclass
+class Comparison:
+    name: str
+    horizon_months: int
+    cloud_only: Plan
+    own_dc_only: Plan
+    mixed: Plan
+    datacenter: DatacenterCatalog | None = None
+    break_even: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def scenarios(self) -> dict[str, Plan]:
+        return {"cloud_only": self.cloud_only, "own_dc_only": self.own_dc_only, "mixed": self.mixed}
+
+    def tco_table(self) -> list[dict[str, Any]]:
+        """Cost by category, per year of the horizon and in total, for each scenario (USD)."""
+        return tco_table(self)
+
+    def to_dict(self, timings: bool = True) -> dict[str, Any]:
+        out = {
+            "name": self.name,
+            "horizon_months": self.horizon_months,
+            **{k: p.to_dict(timings=timings) for k, p in self.scenarios().items()},
+            "break_even": self.break_even,
+            "tco_table": self.tco_table(),
+            "notes": self.notes,
+        }
+        return _clean(out)
+
+
+def compare(
+    spec: Budget | TrainingRun | InferenceService,
+    catalog: Catalog | str | Path | None = None,
+    **options: Any,
+) -> Comparison:
+    """Plan `spec` cloud-only, own-data-center-only and mixed, and find the break-even."""
+    opts = PlanOptions.from_kwargs(**options)
+    budget = as_budget(spec)
+    cat = resolve_catalog(budget, catalog)
+    check_references(budget, cat)
+    if datacenter_catalog(budget, cat) is None:
+        raise InputError(
+            "compare needs an own-data-center option: the catalog has no datacenter.yaml, or the budget "
+            "sets datacenter.enabled: false"
+        )
+    kwargs = dataclasses.asdict(opts)
+    mixed = plan(budget, cat, **kwargs)
+    # The alternatives are verified, and explained only as far as an infeasible one needs.
+    kwargs["explain"] = False
+    cloud = plan(_without_own_dc(budget), cat, **kwargs)
+    own = plan(_own_dc_only(budget), cat, **kwargs)
+    if own.status == "infeasible":
+        specific = _lead_time_items(budget, cat)
+        own.diagnosis = specific + [d for d in own.diagnosis if not (specific and d.constraint == "model")]
+    comparison = Comparison(
+        budget.name, mixed.horizon_months, cloud, own, mixed, datacenter_catalog(budget, cat)
+    )
+    quiet = dataclasses.replace(opts, explain=False, verify=False)
+    comparison.break_even = break_even(budget, cat, quiet, comparison)
+    return comparison
+
+
+def _with_datacenter(budget: Budget, **changes: Any) -> Budget:
+    current = budget.datacenter or DatacenterOverrides()
+    new = budget.model_copy(update={"datacenter": current.model_copy(update=changes)})
+    return new.with_base_dir(budget.base_dir)
+
+
+def _without_own_dc(budget: Budget) -> Budget:
+    return _with_datacenter(budget, enabled=False).model_copy(update={"name": f"{budget.name} (cloud only)"})
+
+
+def _own_dc_only(budget: Budget) -> Budget:
+    constraints = budget.constraints.model_copy(update={"terms": [Term.OWN_DC]})
+    new = budget.model_copy(
+        update={"constraints": constraints, "name": f"{budget.name} (own data center only)"}
+    )
+    return new.with_base_dir(budget.base_dir)
+
+
+def _lead_time_items(budget: Budget, catalog: Catalog) -> list[DiagnosisItem]:
+    """Workloads that need capacity before own servers can arrive."""
+    dc = datacenter_catalog(budget, catalog)
+    if dc is None:
+        return []
+    lead = dc.site.lead_time_months
+    early = [w for w in budget.workloads if w.start_month < lead]
+    if not early:
+        return []
+    names = ", ".join(f"{w.name} (from month {w.start_month})" for w in early)
+    return [
+        DiagnosisItem(
+            "datacenter:lead_time",
+            float(lead),
+            "months",
+            f"own servers arrive only after the {lead}-month lead time, but {names} need capacity earlier: "
+            "an own data center alone cannot serve this budget",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- break-even
+
+
+def scale_budget(budget: Budget, factor: float) -> Budget:
+    """The budget with every workload's demand multiplied by `factor` (deadlines unchanged)."""
+    workloads: list[TrainingRun | InferenceService] = []
+    for w in budget.workloads:
+        if isinstance(w, TrainingRun):
+            key = "tokens" if w.tokens is not None else "flops"
+            workloads.append(w.model_copy(update={key: getattr(w, key) * factor}))
+        else:
+            rps = w.requests_per_s
+            scaled = [r * factor for r in rps] if isinstance(rps, list) else rps * factor
+            workloads.append(w.model_copy(update={"requests_per_s": scaled}))
+    return budget.model_copy(update={"workloads": workloads}).with_base_dir(budget.base_dir)
+
+
+def _probe(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None, int]:
+    """Status, cost and own servers bought when planning `budget` (mixed)."""
+    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated)
+    model = build_model(budget, cands, build_timeline(budget))
+    res = solve(model.prob, opts)
+    if not res.has_solution:
+        return res.status, None, 0
+    servers = sum(round(v.varValue or 0.0) for (_, t, _), v in model.r.items() if t == Term.OWN_DC)
+    return res.status, model.cost_value(), servers
+
+
+def break_even(budget: Budget, catalog: Catalog, opts: PlanOptions, comparison: Comparison) -> dict[str, Any]:
+    """The demand scale, annual cloud spend and server utilization at which owning starts to win."""
+    years = comparison.horizon_months / 12.0
+    owns_now = _servers(comparison.mixed) > 0
+    lo, hi = (SCALE_LIMITS[0], 1.0) if owns_now else (1.0, SCALE_LIMITS[1])
+    if not owns_now:
+        _, _, servers = _probe(scale_budget(budget, hi), catalog, opts)
+        if servers == 0:
+            return {
+                "found": False,
+                "explanation": (
+                    f"an own data center does not win even at {hi:g}x this demand over {comparison.horizon_months} "
+                    "months (lead time, site fixed costs and server prices against the cloud)"
+                ),
+                **_utilization(comparison),
+            }
+    else:
+        _, _, servers = _probe(scale_budget(budget, lo), catalog, opts)
+        if servers > 0:
+            lo = 0.0
+    for _ in range(SCALE_STEPS if lo > 0 else 0):
+        mid = math.sqrt(lo * hi)
+        _, _, servers = _probe(scale_budget(budget, mid), catalog, opts)
+        lo, hi = (lo, mid) if servers > 0 else (mid, hi)
+    scale = hi
+    cloud_cost = _cloud_cost_at(budget, catalog, opts, scale)
+    annual = cloud_cost / years if cloud_cost is not None else None
+    out: dict[str, Any] = {
+        "found": True,
+        "demand_scale": scale,
+        "annual_cloud_spend_usd": annual,
+        "explanation": (
+            f"an own data center enters the plan from about {scale:.2g}x this demand"
+            + (f", where cloud-only would cost {format_usd(annual)} per year" if annual is not None else "")
+            + f" (this budget is 1x: cloud-only {format_usd((comparison.cloud_only.total_cost_usd or 0.0) / years)} per year)"
+        ),
+    }
+    out.update(_utilization(comparison))
+    return out
+
+
+def _cloud_cost_at(budget: Budget, catalog: Catalog, opts: PlanOptions, scale: float) -> float | None:
+    _, cost, _ = _probe(_without_own_dc(scale_budget(budget, scale)), catalog, opts)
+    return cost
+
+
+def _servers(p: Plan) -> int:
+    if p.allocations.empty:
+        return 0
+    rows = p.allocations[p.allocations["row_type"] == "purchase"]
+    return int(rows["instances"].sum()) if not rows.empty else 0
+
+
+def _utilization(comparison: Comparison) -> dict[str, Any]:
+    """Break-even utilization of the server type the plan buys (or the first one for the cloud plan's
+    accelerator) against the price per GPU-hour the cloud-only plan pays on that accelerator."""
+    cloud = comparison.cloud_only
+    if cloud.allocations.empty:
+        return {}
+    rent = cloud.allocations[cloud.allocations["row_type"].isin(["rent", "commitment"])]
+    if rent.empty:
+        return {}
+    by_acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in rent.to_dict(orient="records"):
+        by_acc[r["accelerator"]][0] += r["cost_usd"]
+        by_acc[r["accelerator"]][1] += r["gpu_hours"]
+    acc = max(by_acc, key=lambda a: by_acc[a][0])
+    price = by_acc[acc][0] / by_acc[acc][1] if by_acc[acc][1] else None
+    dc = comparison.datacenter
+    if dc is None or price is None:
+        return {}
+    bought = comparison.mixed.allocations
+    bought = bought[bought["row_type"] == "purchase"] if not bought.empty else bought
+    server_id = str(bought.iloc[0]["instance_type"]) if not bought.empty else None
+    candidates = [s for s in dc.servers if (s.id == server_id if server_id else s.accelerator == acc)]
+    if not candidates:
+        return {"cloud_price_per_gpu_hour_usd": price, "accelerator": acc}
+    server = candidates[0]
+    count = max(_servers(comparison.mixed), 1)
+    utilization = tco.breakeven_utilization(server, dc.site, price, servers=count)
+    return {
+        "accelerator": acc,
+        "cloud_price_per_gpu_hour_usd": price,
+        "server": server.id,
+        "servers": count,
+        "break_even_utilization": utilization,
+        "utilization_explanation": (
+            f"{count:,} x {server.id} beat the {format_usd(price)} per GPU-hour this demand pays for {acc} in the "
+            + (
+                f"cloud once they are busy more than {utilization:.0%} of the time"
+                if math.isfinite(utilization) and utilization <= 1
+                else "cloud at no utilization: the site's fixed costs and power exceed that price"
+            )
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- TCO table
+
+
+def _spread(row: dict[str, Any], horizon: int) -> dict[int | str, float]:
+    """A row's cost over the months it covers (a purchase: the months held in the horizon)."""
+    cost = float(row["cost_usd"] or 0.0)
+    start = int(row["start_month"] or 0)
+    months = row["months"]
+    if months is None or (isinstance(months, float) and math.isnan(months)) or months <= 0:
+        return {start: cost}
+    if row.get("slice") is not None and not (isinstance(row["slice"], float) and math.isnan(row["slice"])):
+        return {start: cost}  # a service row covers part of one month
+    span = max(1, math.ceil(months - 1e-9))
+    out: dict[int | str, float] = {}
+    for m in range(start, start + span):
+        key: int | str = m if m < horizon else "after"
+        out[key] = out.get(key, 0.0) + cost / span
+    return out
+
+
+def tco_table(comparison: Comparison) -> list[dict[str, Any]]:
+    horizon = comparison.horizon_months
+    years = math.ceil(horizon / 12)
+    rows = []
+    for key, label in CATEGORIES:
+        row: dict[str, Any] = {"category": key, "label": label}
+        for name, p in comparison.scenarios().items():
+            per_year = [0.0] * years
+            after = 0.0
+            if p.status in ("optimal", "feasible") and not p.allocations.empty:
+                for rec in p.allocations.to_dict(orient="records"):
+                    r = {str(k): v for k, v in rec.items()}
+                    if _category(r) != key:
+                        continue
+                    for m, usd in _spread(r, horizon).items():
+                        if m == "after":
+                            after += usd
+                        else:
+                            per_year[int(m) // 12] += usd
+            row[name] = {
+                "per_year_usd": per_year,
+                "after_horizon_usd": after,
+                "total_usd": sum(per_year) + after if p.status in ("optimal", "feasible") else None,
+            }
+        rows.append(row)
+    return rows
+
+
+def _category(r: dict[str, Any]) -> str:
+    if r["row_type"] == "purchase":
+        return "own_dc_capex"
+    if r["row_type"] == "site":
+        return f"own_dc_{r['instance_type']}"
+    if r["row_type"] == "egress":
+        return "egress"
+    return str(r["term"])
