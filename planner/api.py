@@ -90,7 +90,7 @@ def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
         termination=result.termination,
         build_seconds=build_seconds,
         variables=len(model.prob.variables()),
-        constraints=len(model.prob.constraints),
+        constraints=len(model.prob.constraints()),
         message=result.message,
     )
     if result.status == "infeasible":

@@ -689,16 +689,17 @@ def _elastic_budget(budget: Budget, cands: Candidates, opts: PlanOptions) -> lis
 
 
 def _elastic_caps(budget: Budget, cands: Candidates, opts: PlanOptions) -> list[DiagnosisItem]:
-    """Elastic caps: add GPUs of slack to every cap row, minimise the slack (then cost)."""
-    if not budget.constraints.caps:
-        return []
+    """Elastic caps: add GPUs of slack to every cap row (budget caps and offerings' capacities),
+    minimise the slack (then cost)."""
     model = build_model(with_constraints(budget, budget_usd=None), cands, build_timeline(budget))
+    if not model.caps:
+        return []
     slacks: dict[str, pulp.LpVariable] = {}
     for name, info in model.registry.by_name.items():
         if info.family == "cap" and info.workload is not None:
             s = slacks.get(info.workload)
             if s is None:
-                s = slacks[info.workload] = pulp.LpVariable(f"capslack_{len(slacks)}", lowBound=0)
+                s = slacks[info.workload] = model.prob.add_variable(f"capslack_{len(slacks)}", lowBound=0)
             model.constraints[name].addInPlace(-1.0 * s)
     if not slacks:
         return []
@@ -711,13 +712,15 @@ def _elastic_caps(budget: Budget, cands: Candidates, opts: PlanOptions) -> list[
     for label, s in slacks.items():
         extra = val(s)
         if extra > 1e-6:
-            cap = next(c for c in budget.constraints.caps if c.label == label)
+            spec = next(c for c in model.caps if c.label == label)
+            what = f"the cap on {label}" if spec.origin == "budget" else f"the capacity of {label}"
+            more = math.ceil(extra - 1e-6)
             out.append(
                 DiagnosisItem(
                     f"cap:{label}",
-                    math.ceil(extra - 1e-6),
+                    more,
                     "GPUs",
-                    f"needs {math.ceil(extra - 1e-6):,} more GPUs than the cap on {label} allows ({cap.max_gpus:,})",
+                    f"needs {more:,} more GPUs than {what} allows ({spec.max_gpus:,})",
                 )
             )
     return out

@@ -72,7 +72,7 @@ def define_commitment_variables(model: Model) -> None:
         for s in sorted(ms):
             if t == Term.OWN_DC and s < lead:
                 continue  # servers ordered at month 0 arrive after the lead time
-            v = pulp.LpVariable(f"r_{len(model.r)}", lowBound=0, cat=pulp.LpInteger)
+            v = model.prob.add_variable(f"r_{len(model.r)}", lowBound=0, cat=pulp.LpInteger)
             model.r[g, t, s] = v
             model.r_by_group[g].append((t, s, v))
     define_held(model)
@@ -89,7 +89,7 @@ def define_held(model: Model) -> None:
             for m in range(s, min(s + model.groups[g].term_months(t), model.timeline.months))
         }
         for m in sorted(months):
-            a = model.held[g, m] = pulp.LpVariable(f"A_{len(model.held)}", lowBound=0)
+            a = model.held[g, m] = model.prob.add_variable(f"A_{len(model.held)}", lowBound=0)
             info = model.registry.register(
                 "held", None, g, f"m{m}", dual_unit="USD per instance", rhs_unit="instances"
             )

@@ -122,8 +122,8 @@ def define_site(model: Model) -> None:
         return
     site = dc.site
     for m in range(model.timeline.months):
-        model.z[m] = pulp.LpVariable(f"z_{m}", cat=pulp.LpBinary)
-        model.kw[m] = pulp.LpVariable(f"kw_{m}", lowBound=0, upBound=site.max_site_kw)
+        model.z[m] = model.prob.add_variable(f"z_{m}", cat=pulp.LpBinary)
+        model.kw[m] = model.prob.add_variable(f"kw_{m}", lowBound=0, upBound=site.max_site_kw)
     for g in groups:
         bound = server_bound(model, g)
         for m in range(model.timeline.months):

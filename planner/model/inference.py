@@ -64,17 +64,19 @@ def define_inference_variables(model: Model) -> None:
             cap = opt.group.offering.capacity_max_instances
             for m in floor_months:
                 if Term.ON_DEMAND in opt.terms or COMMITTED in keys:
-                    model.f[w, opt.id, m] = pulp.LpVariable(
+                    model.f[w, opt.id, m] = model.prob.add_variable(
                         f"f{vid}_{m}", lowBound=0, upBound=cap, cat=pulp.LpInteger
                     )
             for m, k in slots(model, w):
                 for key in keys:
-                    model.u[w, opt.id, m, k, key] = pulp.LpVariable(
+                    model.u[w, opt.id, m, k, key] = model.prob.add_variable(
                         f"u{vid}_{m}_{k}_{key}", lowBound=0, upBound=cap, cat=cat
                     )
                 for b, bcap in enumerate(opt.capacity):
                     if bcap is not None and needs.demand.get((b, m, k), 0.0) > 0:
-                        model.s[w, b, opt.id, m, k] = pulp.LpVariable(f"s{vid}_{b}_{m}_{k}", lowBound=0)
+                        model.s[w, b, opt.id, m, k] = model.prob.add_variable(
+                            f"s{vid}_{b}_{m}_{k}", lowBound=0
+                        )
 
 
 def commitment_months(model: Model) -> dict[tuple[str, Term], set[int]]:

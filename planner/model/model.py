@@ -82,16 +82,17 @@ class Model:
     tie_break: pulp.LpAffineExpression | None = None  # objective-only term (see build.TIE_BREAK_USD_PER_HOUR)
     caps: list[CapSpec] = field(default_factory=list)
 
-    @property
-    def groups(self) -> dict[str, OfferingGroup]:
-        return {g.id: g for g in self.candidates.groups}
+    groups: dict[str, OfferingGroup] = field(init=False)  # every offering group by id
+
+    def __post_init__(self) -> None:
+        self.groups = {g.id: g for g in self.candidates.groups}
 
     def group_of(self, option_id: str) -> OfferingGroup:
         return self.option_group[option_id]
 
     def add(self, constraint: pulp.LpConstraint, info: ConstraintInfo) -> None:
         self.registry.add(self.prob, constraint, info)
-        self.constraints[info.name] = self.prob.constraints[info.pulp_name]
+        self.constraints[info.name] = constraint  # the problem holds this same object
 
     def options(self, workload: str) -> list[TrainingOption]:
         """Training options of a run."""

@@ -293,7 +293,7 @@ def fixed_lp_duals(
         prob.solve(solver)
         if pulp.LpStatus.get(prob.status) != "Optimal":
             return {}
-        return {name: float(c.pi or 0.0) for name, c in prob.constraints.items()}
+        return {c.name: float(c.pi or 0.0) for c in prob.constraints()}
     finally:
         prob.setObjective(original)
         for v in ints:

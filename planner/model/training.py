@@ -34,8 +34,8 @@ def define_training_variables(model: Model) -> None:
         for opt in model.options(w):
             vid += 1
             o = opt.id
-            model.y[w, o] = pulp.LpVariable(f"y{vid}", cat=pulp.LpBinary)
-            model.n[w, o] = pulp.LpVariable(
+            model.y[w, o] = model.prob.add_variable(f"y{vid}", cat=pulp.LpBinary)
+            model.n[w, o] = model.prob.add_variable(
                 f"n{vid}", lowBound=0, upBound=opt.max_instances, cat=pulp.LpInteger
             )
             model.x_by_option[w, o] = []
@@ -44,10 +44,12 @@ def define_training_variables(model: Model) -> None:
             for sg in model.windows[w]:
                 for t in (Term.ON_DEMAND, Term.SPOT):
                     if t in opt.terms:
-                        model.x[w, o, t, sg] = v = pulp.LpVariable(f"x{vid}_{t.value}_{sg}", lowBound=0)
+                        model.x[w, o, t, sg] = v = model.prob.add_variable(
+                            f"x{vid}_{t.value}_{sg}", lowBound=0
+                        )
                         model.x_by_option[w, o].append((t, sg, v))
                 if pooled:
-                    model.xp[w, o, sg] = v = pulp.LpVariable(f"xp{vid}_{sg}", lowBound=0)
+                    model.xp[w, o, sg] = v = model.prob.add_variable(f"xp{vid}_{sg}", lowBound=0)
                     model.xp_by_option[w, o].append((sg, v))
 
 
