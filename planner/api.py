@@ -69,11 +69,22 @@ def plan(
 
 
 def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
-    started = time.perf_counter()
+    clock = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        phases[phase] = now - clock
+        clock = now
+
     candidates = generate_candidates(budget, catalog, prune=opts.prune_dominated)
+    lap("candidates")
     model = build_model(budget, candidates, build_timeline(budget))
-    build_seconds = time.perf_counter() - started
+    lap("build")
+    build_seconds = phases["candidates"] + phases["build"]
     result = solve(model.prob, opts)
+    lap("solve")
     if result.status == "no_solution":
         raise SolverError(
             f"{result.solver} stopped ({result.termination}) after {result.seconds:.1f} s without finding any plan: "
@@ -94,9 +105,14 @@ def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
         message=result.message,
     )
     if result.status == "infeasible":
-        return infeasible_plan(budget, catalog, candidates, model, solver, opts)
+        out = infeasible_plan(budget, catalog, candidates, model, solver, opts)
+        lap("explain")
+        out.phase_seconds, out.offering_groups = phases, len(candidates.groups)
+        return out
     tighten_clusters(model)
     result_plan = assemble_plan(model, result, solver, catalog)
+    result_plan.phase_seconds, result_plan.offering_groups = phases, len(candidates.groups)
+    lap("extract")
     if opts.verify:
         result_plan.verification = verify_plan(result_plan, budget, catalog)
         if not result_plan.verification.ok:
@@ -104,10 +120,12 @@ def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
             raise VerificationError(
                 f"the plan failed independent verification ({failed}); please report this bug"
             )
+        lap("verify")
     if opts.explain:
         from planner.explain import annotate
 
         annotate(result_plan, model, catalog, opts)
+        lap("explain")
     return result_plan
 
 

@@ -144,7 +144,12 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    p.add_argument(
+        "--format",
+        choices=["table", "markdown", "json", "html", "png"],
+        default="table",
+        help="html: one self-contained page with tables and plots; png: the plots alone (needs --output)",
+    )
     p.add_argument("--catalog", help="catalog folder (overrides the budget's `catalog`)")
     p.add_argument("--output", help="write to this file (atomically) instead of stdout")
     p.add_argument("--solver", choices=["auto", "highs", "cbc"], default="auto")
@@ -154,11 +159,19 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timings", action="store_true", help="include solver timings in JSON (not reproducible)")
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(data: str | bytes, output: str | None) -> None:
     if output:
-        atomic_write(output, text)
+        atomic_write(output, data)
+    elif isinstance(data, bytes):
+        sys.stdout.buffer.write(data)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(data)
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """A PNG is never written to a terminal: --format png needs --output (checked before planning)."""
+    if args.format == "png" and not args.output:
+        raise InputError("--format png writes an image: give the file with --output, e.g. --output plan.png")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -166,6 +179,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from planner.report import render_markdown, render_text, to_json
     from planner.workloads import load_budget
 
+    _check_output(args)
     budget = load_budget(args.budget)
     result = plan(
         budget,
@@ -175,10 +189,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         mip_gap=args.mip_gap,
         explain=not args.no_explain,
     )
-    renderers: dict[str, Callable[[Any], str]] = {
+    renderers: dict[str, Callable[[Any], str | bytes]] = {
         "table": render_text,
         "markdown": render_markdown,
         "json": lambda pl: to_json(pl, timings=args.timings),
+        "html": _html,
+        "png": _png,
     }
     _emit(renderers[args.format](result), args.output)
     return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_OK
@@ -189,6 +205,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from planner.report import render_comparison
     from planner.workloads import load_budget
 
+    _check_output(args)
     budget = load_budget(args.budget)
     result = compare(
         budget,
@@ -198,13 +215,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
         mip_gap=args.mip_gap,
         explain=not args.no_explain,
     )
-    renderers: dict[str, Callable[[Any], str]] = {
+    renderers: dict[str, Callable[[Any], str | bytes]] = {
         "table": render_comparison,
         "markdown": lambda c: render_comparison(c, "github"),
         "json": lambda c: json.dumps(c.to_dict(timings=args.timings), indent=2, sort_keys=True) + "\n",
+        "html": _html,
+        "png": _png,
     }
     _emit(renderers[args.format](result), args.output)
     return EXIT_INFEASIBLE if result.mixed.status == "infeasible" else EXIT_OK
+
+
+def _html(obj: Any) -> str:
+    from planner.report_html import render_html  # matplotlib is imported only when asked for
+
+    return render_html(obj)
+
+
+def _png(obj: Any) -> bytes:
+    from planner.report_html import render_png
+
+    return render_png(obj)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

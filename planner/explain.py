@@ -284,11 +284,12 @@ def _explain_row(
     if fam == "commitment" and info.entity is not None:
         if dual is None or abs(dual) < ZERO_DUAL_USD:
             return None  # full this month but idle in others: no marginal value
+        unit = "instance" if info.dual_unit.endswith("instance") else "instance-hour"
         return (
             None if dual is None else -dual,
-            "USD saved per extra committed instance-hour",
-            f"Committed capacity of {info.entity} in month {info.period.removeprefix('m') if info.period else '?'} "
-            f"is fully used: one more committed instance-hour would save {format_usd(-(dual or 0.0))} of rented hours.",
+            f"USD saved per extra committed {unit}",
+            f"Committed capacity of {info.entity} in {_when(model, info.period)} is fully used: "
+            f"one more committed {unit} would save {format_usd(-(dual or 0.0))} of rented capacity.",
         )
     if fam in ("demand", "serving", "replicas", "small_demand", "floor_held"):
         return None  # summarised per service by demand_marginals and replica_floors
@@ -303,6 +304,20 @@ def _explain_row(
             f"The budget of {format_usd(model.budget.constraints.budget_usd or 0.0)} binds: the plan spends all of it.",
         )
     return None
+
+
+def _when(model: Model, period: str | None) -> str:
+    """Words for a constraint period: m<m>, m<m>.k<k>, s<s> or s<s>.k<k>."""
+    if not period:
+        return "some month"
+    head, _, k = period.partition(".k")
+    if head.startswith("s"):
+        sg = model.timeline.segments[int(head[1:])]
+        days = f"days {sg.start_hour / 24:.1f}-{sg.end_hour / 24:.1f}"
+        text = f"month {sg.month} ({days})"
+    else:
+        text = f"month {head.removeprefix('m')}"
+    return text if not k else f"{text}, slice {k}"
 
 
 # --------------------------------------------------------------------------- what-ifs

@@ -106,6 +106,9 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     budget_usd: float | None = None
     horizon_months: int = 12
+    # seconds per pipeline phase (candidates, build, solve, verify, explain); not in byte-stable JSON
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    offering_groups: int = 0  # offering groups left after filters, aggregation and dominance pruning
 
     def explain(self) -> str:
         """Plain-language explanation: the plan, what binds and what it costs, runner-ups, exclusions."""
@@ -167,6 +170,8 @@ def plan_to_dict(plan: Plan, timings: bool = True) -> dict[str, Any]:
         "termination": plan.solver.termination,
         "variables": plan.solver.variables,
         "constraints": plan.solver.constraints,
+        "offering_groups": plan.offering_groups,
+        "phase_seconds": dict(plan.phase_seconds) if timings else None,
     }
     if plan.solver.message:
         solver["message"] = plan.solver.message

@@ -535,11 +535,17 @@ def _allow_list_problems(
     return problems
 
 
+def _missing(value: Any) -> bool:
+    """None, or the NaN a table column of numbers holds where a row has no value."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _check_commitments(rows: list[dict[str, Any]], usage: list[dict[str, Any]]) -> list[Check]:
-    """Draws on committed capacity never exceed the committed instance-hours of their month, and
-    the draw rows add up to the per-month usage they summarise."""
-    held: dict[tuple[str, str, str, int], float] = defaultdict(float)
-    drawn: dict[tuple[str, str, str, int], float] = defaultdict(float)
+    """Draws on committed capacity never exceed the instances committed at the time: per time
+    segment, training's committed instance-hours / the segment's hours plus the instances services
+    draw in each slice of that month stay within the instances held; and the draw rows add up to
+    the usage they summarise."""
+    held: dict[tuple[str, str, str, int], float] = defaultdict(float)  # instances per month
     gpi: dict[tuple[str, str, str], int] = {}
     for r in rows:
         if r["row_type"] == "site":
@@ -548,23 +554,33 @@ def _check_commitments(rows: list[dict[str, Any]], usage: list[dict[str, Any]]) 
         gpi[key] = int(r["gpus_per_instance"])
         if r["row_type"] in ("commitment", "purchase"):
             for m in range(int(r["start_month"]), int(r["start_month"]) + round(r["months"])):
-                held[(*key, m)] += r["instances"] * HOURS_PER_MONTH
+                held[(*key, m)] += r["instances"]
+    trained: dict[tuple[str, str, str, int], dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    served: dict[tuple[str, str, str, int], dict[int, float]] = defaultdict(lambda: defaultdict(float))
     usage_gpu_hours = 0.0
     for u in usage:
         if u["term"] not in ("reserved_1y", "reserved_3y", "own_dc"):
             continue  # rented training hours: checked with the caps
         key = (u["provider"], u["region"], u["instance_type"])
-        drawn[(*key, int(u["month"]))] += u["instance_hours"]
+        month_key = (*key, int(u["month"]))
+        if _missing(u["slice"]):  # training: instance-hours in a segment
+            trained[month_key][int(u["segment"])] += u["instance_hours"] / u["segment_hours"]
+        else:  # services: instances in a slice
+            served[month_key][int(u["slice"])] += u["instances"]
         usage_gpu_hours += u["instance_hours"] * gpi.get(key, 0)
-    bad = [
-        f"{k}: {drawn[k]:.1f} h drawn > {held.get(k, 0.0):.1f} h committed"
-        for k in drawn
-        if not _close_or_below(drawn[k], held.get(k, 0.0))
-    ]
+    bad = []
+    for k in sorted(set(trained) | set(served)):
+        worst = max(trained[k].values(), default=0.0) + max(served[k].values(), default=0.0)
+        if not _close_or_below(worst, held.get(k, 0.0)):
+            bad.append(f"{k}: {worst:.2f} instances drawn at once > {held.get(k, 0.0):g} committed")
     draw_gpu_hours = sum(r["gpu_hours"] for r in rows if r["row_type"] == "draw")
     consistent = math.isclose(draw_gpu_hours, usage_gpu_hours, rel_tol=1e-6, abs_tol=1e-3)
     return [
-        Check("draws within commitments", not bad, "; ".join(bad[:3]) or f"{len(drawn)} offering-months"),
+        Check(
+            "draws within commitments",
+            not bad,
+            "; ".join(bad[:3]) or f"{len(set(trained) | set(served))} offering-months",
+        ),
         Check(
             "draw rows match monthly usage",
             consistent,

@@ -97,29 +97,49 @@ def define_held(model: Model) -> None:
 
 
 def define_commitment_capacity(model: Model) -> None:
-    """Draws on commitments fit the committed instances active that month (a commitment bought for
-    one workload serves any other that can use the same offering in the months it is idle).
+    """Draws on commitments fit the committed instances active at the time (a commitment bought for
+    one workload serves any other that can use the same offering when it is idle).
 
-    commitment:g:m     — sum_w xp[w,o,m] <= 730·A[g,m]                       (training only)
-    commitment:g:m.k   — sum_w xp[w,o,m]/730 + sum_w u[w,o,m,k,committed] <= A[g,m]  (with services)
-    With services, a run's committed hours are taken as spread evenly over the month's slices.
+    commitment:g:s<s>     — sum_w xp[w,o,s] <= H_s·A[g,m(s)]        (training only, per time segment)
+    commitment:g:m<m>.k<k> — sum_w u[w,o,m,k,committed] <= A[g,m]    (services only, per slice)
+    commitment:g:s<s>.k<k> — sum_w xp[w,o,s]/H_s + sum_w u[w,o,m(s),k,committed] <= A[g,m(s)]
+    Per segment, not per month: two runs whose windows end inside the same month cannot both draw
+    the month's hours. With services, a run's committed hours are taken as spread evenly over the
+    segment, so every slice keeps room for them.
     """
+    segments = model.timeline.segments
     train = training.pool_usage(model)
     serve = inference.pool_usage(model)
-    served_months = {(g, m) for g, m, _ in serve}
-    for (g, m), usage in sorted(train.items()):
-        if (g, m) in served_months:
-            continue
-        info = model.registry.register(
-            "commitment", None, g, f"m{m}", dual_unit="USD per instance-hour", rhs_unit="instance-hours"
-        )
-        model.add(pulp.lpSum(usage) - HOURS_PER_MONTH * model.pool(g, m) <= 0, info)
-    for (g, m, k), draws in sorted(serve.items()):
-        hours = train.get((g, m), [])
-        info = model.registry.register(
-            "commitment", None, g, inference.period(m, k), dual_unit="USD per instance", rhs_unit="instances"
-        )
-        model.add(pulp.lpSum(draws) + pulp.lpSum(hours) * (1 / HOURS_PER_MONTH) - model.pool(g, m) <= 0, info)
+    segs: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for g, sg in sorted(train):
+        segs[g, segments[sg].month].append(sg)
+    slices: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for g, m, k in sorted(serve):
+        slices[g, m].append(k)
+    for g, m in sorted(set(segs) | set(slices)):
+        seg_list: list[int | None] = [*segs.get((g, m), [])] or [None]
+        slice_list: list[int | None] = [*slices.get((g, m), [])] or [None]
+        for seg in seg_list:
+            hours = [] if seg is None else train[g, seg]
+            for sl in slice_list:
+                if sl is None:
+                    assert seg is not None
+                    info = model.registry.register(
+                        "commitment",
+                        None,
+                        g,
+                        f"s{seg}",
+                        dual_unit="USD per instance-hour",
+                        rhs_unit="instance-hours",
+                    )
+                    model.add(pulp.lpSum(hours) - segments[seg].hours * model.pool(g, m) <= 0, info)
+                    continue
+                where = inference.period(m, sl) if seg is None else f"s{seg}.k{sl}"
+                info = model.registry.register(
+                    "commitment", None, g, where, dual_unit="USD per instance", rhs_unit="instances"
+                )
+                spread = [] if seg is None else [pulp.lpSum(hours) * (1 / segments[seg].hours)]
+                model.add(pulp.lpSum(serve[g, m, sl]) + pulp.lpSum(spread) - model.pool(g, m) <= 0, info)
 
 
 def cap_specs(model: Model) -> list[CapSpec]:

@@ -456,7 +456,7 @@ def training_options(
     options: list[TrainingOption] = []
     exclusions: list[Exclusion] = []
     for g in groups:
-        found, verdict = _training_cluster_options(run, needs, g, terms_allowed)
+        found, verdict = _training_cluster_options(run, needs, g, terms_allowed, spot_fraction(run, budget))
         if found:
             options.extend(found)
         else:
@@ -570,7 +570,11 @@ def _smallest_tier(flops: float, b: _ClusterBasics, gpi: int, window_h: float) -
 
 
 def _training_cluster_options(
-    run: TrainingRun, needs: TrainingNeeds, g: OfferingGroup, terms_allowed: tuple[Term, ...]
+    run: TrainingRun,
+    needs: TrainingNeeds,
+    g: OfferingGroup,
+    terms_allowed: tuple[Term, ...],
+    max_spot: float = 0.0,
 ) -> tuple[list[TrainingOption], Verdict | None]:
     """Cluster options of one offering for one run: one per size tier the model may choose, or why none.
 
@@ -581,6 +585,9 @@ def _training_cluster_options(
     at the same price, so they only matter when they draw more idle committed capacity at once:
     offerings with commitment terms also get every tier up to the one finishing the run in a day.
     That top does not depend on the deadline, so a longer deadline never removes an option.
+    With spot allowed, also every tier up to the smallest that fits the run in its window at the
+    full spot share: spot hours lose ρ to restarts, so the cheapest plan may need a larger cluster
+    than on-demand alone would.
     """
     basics = _cluster_basics(run, needs, g, terms_allowed)
     if not isinstance(basics, _ClusterBasics):
@@ -597,10 +604,15 @@ def _training_cluster_options(
             f"shortest deadline on this offering ≈ {best_days:.1f} days",
             best_days,
         )
-    tops = [first]
+    last = first
     if any(t.is_pooled for t in basics.terms):
         last = _smallest_tier(needs.flops, basics, gpi, HOURS_PER_DAY) or _tier_top(basics.hard_max * gpi)
-        tops = [t for t in _tier_tops(first, max(first, last))]
+    if Term.SPOT in basics.terms and max_spot > 0:
+        spot_flops = needs.flops / (1.0 - max_spot * compute.DEFAULT_SPOT_OVERHEAD)
+        window_h = run.deadline_days * HOURS_PER_DAY
+        spot_top = _smallest_tier(spot_flops, basics, gpi, window_h) or _tier_top(basics.hard_max * gpi)
+        last = max(last, spot_top)
+    tops = _tier_tops(first, max(first, last))
     options = []
     for top in tops:
         eff = compute.scaling_efficiency(top)

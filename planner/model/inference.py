@@ -230,8 +230,9 @@ def define_min_replicas(model: Model) -> None:
 
 
 def define_inference_spot_share(model: Model) -> None:
-    """spot_share:w — sum H_k·u_spot <= f_w · sum H_k·(u_od + u_spot + u_committed) over o, m, k:
-    spot's share of the service's instance-hours is capped."""
+    """spot_share:w — sum H_k·G_o·u_spot <= f_w · sum H_k·G_o·(u_od + u_spot + u_committed) over
+    o, m, k (G_o GPUs per instance): spot's share of the service's GPU-hours is capped, the same
+    measure as for training runs (instance-hours would let a few large spot instances pass)."""
     for w, svc in model.services.items():
         f = (
             svc.max_spot_fraction
@@ -239,18 +240,16 @@ def define_inference_spot_share(model: Model) -> None:
             else model.budget.constraints.max_spot_fraction
         )
         spot, total = [], []
-        for (ww, _, _, k, key), v in model.u.items():
+        for (ww, o, _, k, key), v in model.u.items():
             if ww != w:
                 continue
-            h = model.timeline.slice_hours(k)
+            h = model.timeline.slice_hours(k) * model.group_of(o).gpus
             total.append(h * v)
             if key == Term.SPOT.value:
                 spot.append(h * v)
         if not spot:
             continue
-        info = model.registry.register(
-            "spot_share", w, dual_unit="USD per instance-hour", rhs_unit="instance-hours"
-        )
+        info = model.registry.register("spot_share", w, dual_unit="USD per GPU-hour", rhs_unit="GPU-hours")
         model.add(pulp.lpSum(spot) - f * pulp.lpSum(total) <= 0, info)
 
 

@@ -181,10 +181,10 @@ def rented_gpu_hours(model: Model, groups: frozenset[str], segment: int) -> list
 
 
 def pool_usage(model: Model) -> dict[tuple[str, int], list[pulp.LpVariable]]:
-    """Committed instance-hours drawn by training, per (group, month)."""
+    """Committed instance-hours drawn by training, per (group, time segment)."""
     out: dict[tuple[str, int], list[pulp.LpVariable]] = defaultdict(list)
     for (_, o, sg), v in model.xp.items():
-        out[model.group_of(o).id, model.timeline.segments[sg].month].append(v)
+        out[model.group_of(o).id, sg].append(v)
     return out
 
 

@@ -1,0 +1,76 @@
+"""Tiny made-up catalogs with round numbers, so plan costs can be computed by hand.
+
+Accelerators (peak bf16 TFLOPS, memory): X1000 (1000, 80 GiB) and Y500 (500, 80 GiB). With
+``mfu=0.5`` and ``goodput=1`` one X1000 delivers 1000e12 x 0.5 x 3600 = 1.8e18 FLOPs (1.8 EFLOP)
+per GPU-hour, so an 8-GPU instance delivers 14.4 EFLOP per instance-hour at scaling efficiency 1
+(clusters of at most 8 GPUs). ``WORK_FLOPS`` (1.44e21 FLOPs) is exactly 100 instance-hours of
+an 8 x X1000 instance and 200 of an 8 x Y500 instance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.catalog.catalog import Catalog
+
+MFU = 0.5
+X_EFLOP_PER_GPU_HOUR = 1000e12 * MFU * 3600 / 1e18  # 1.8
+Y_EFLOP_PER_GPU_HOUR = 500e12 * MFU * 3600 / 1e18  # 0.9
+WORK_FLOPS = 1.44e21  # 100 instance-hours on 8 x X1000, 200 on 8 x Y500
+SMALL_PARAMS = 1e9  # 16 GB of training state: fits one GPU
+
+X1000: dict[str, Any] = {
+    "id": "X1000",
+    "vendor": "Acme",
+    "memory_gib": 80,
+    "memory_bandwidth_gb_per_s": 2000,
+    "peak_tflops": {"bf16": 1000, "fp16": 1000},
+    "source": "made up for tests",
+    "as_of": "2026-01",
+}
+Y500: dict[str, Any] = {**X1000, "id": "Y500", "peak_tflops": {"bf16": 500, "fp16": 500}}
+
+
+def provider(pid: str) -> dict[str, Any]:
+    return {"id": pid, "name": pid.title(), "kind": "neocloud", "source": "made up", "as_of": "2026-01"}
+
+
+def offering(
+    provider: str = "alpha",
+    instance_type: str = "x8",
+    accelerator: str = "X1000",
+    on_demand: float | None = 80.0,
+    *,
+    gpus: int = 8,
+    region: str = "r1",
+    spot: float | None = None,
+    reserved_1y: float | None = None,
+    reserved_3y: float | None = None,
+    fabric: bool = True,
+    capacity: int | None = None,
+) -> dict[str, Any]:
+    """An offering record; prices in USD per instance-hour. `fabric`: has a cluster interconnect."""
+    row: dict[str, Any] = {
+        "provider": provider,
+        "region": region,
+        "instance_type": instance_type,
+        "accelerator": accelerator,
+        "gpus_per_instance": gpus,
+        "on_demand_usd_per_hour": on_demand,
+        "spot_usd_per_hour": spot,
+        "cluster_interconnect": "made-up fabric" if fabric else None,
+        "capacity_max_instances": capacity,
+        "source": "made up",
+        "as_of": "2026-01",
+    }
+    if reserved_1y is not None:
+        row |= {"reserved_1y_usd_per_hour": reserved_1y, "reserved_1y_basis": "quoted"}
+    if reserved_3y is not None:
+        row |= {"reserved_3y_usd_per_hour": reserved_3y, "reserved_3y_basis": "quoted"}
+    return row
+
+
+def catalog(*offerings: dict[str, Any]) -> Catalog:
+    """A catalog of the given offerings over X1000/Y500 and the providers they name."""
+    providers = sorted({o["provider"] for o in offerings})
+    return Catalog.from_records([X1000, Y500], [provider(p) for p in providers], offerings, name="tiny")
