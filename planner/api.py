@@ -80,7 +80,7 @@ def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
 
     candidates = generate_candidates(budget, catalog, prune=opts.prune_dominated)
     lap("candidates")
-    model = build_model(budget, candidates, build_timeline(budget))
+    model = build_model(budget, candidates, build_timeline(budget), compact=opts.compact_model)
     lap("build")
     build_seconds = phases["candidates"] + phases["build"]
     result = solve(model.prob, opts)

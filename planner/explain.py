@@ -11,16 +11,22 @@ constraint moved by one step, and the explanation says so.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Literal
 
 import pulp
 
 from planner.catalog.catalog import Catalog
-from planner.explain_serving import latency_what_ifs, service_no_candidates, service_runner_ups
+from planner.enums import Term
+from planner.explain_serving import (
+    latency_what_ifs,
+    priced_runner_up,
+    service_no_candidates,
+    service_runner_ups,
+)
 from planner.model.build import build_model
 from planner.model.candidates import Candidates, TrainingOption
 from planner.model.extract import chosen_option, val
@@ -33,7 +39,16 @@ from planner.model.timeline import build_timeline
 from planner.model.training import EFLOP
 from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import HOURS_PER_DAY, format_count, format_usd
-from planner.whatif import modified, pipeline_cost, with_constraints, with_run
+from planner.whatif import (
+    fix_rest,
+    modified,
+    pipeline_cost,
+    preserved,
+    raise_rhs,
+    resolve,
+    with_constraints,
+    with_run,
+)
 from planner.workloads import Budget, InferenceService, TrainingRun
 
 # Duals below this (USD per constraint unit) are the objective's tie-break term, not a real price.
@@ -44,7 +59,7 @@ _DEFINITIONAL = {"one_cluster", "held"}
 
 def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> None:
     """Fill plan.binding, plan.what_ifs and plan.runner_ups (model values are restored after)."""
-    quiet = dataclasses.replace(opts, explain=False, verify=False)
+    quiet = opts.for_explanation()
     plan.binding = binding_constraints(model, plan, quiet)
     plan.what_ifs = what_ifs(model, plan, catalog, quiet) + latency_what_ifs(model, plan, catalog, quiet)
     plan.binding += binding_caps(model, plan)
@@ -324,12 +339,14 @@ def _when(model: Model, period: str | None) -> str:
 
 
 def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
+    """Deadlines ±25% and allowing spot re-plan from scratch (the candidates change); the budget
+    ±25%, forbidding spot and raising a cap re-solve the plan's own model with a bound or a
+    right-hand side moved, warm-started from the plan."""
     budget, base = model.budget, plan.total_cost_usd or 0.0
     out: list[WhatIf] = []
 
-    def add(name: str, description: str, new_budget: Budget) -> None:
-        status, cost = pipeline_cost(new_budget, catalog, opts)
-        ok = status in ("optimal", "feasible")
+    def record(name: str, description: str, status: str, cost: float | None) -> None:
+        ok = status in ("optimal", "feasible") and cost is not None
         out.append(
             WhatIf(
                 name,
@@ -340,55 +357,67 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
             )
         )
 
+    def replan(name: str, description: str, new_budget: Budget) -> None:
+        record(name, description, *pipeline_cost(new_budget, catalog, opts))
+
+    def in_model(name: str, description: str, change: Callable[[], None]) -> None:
+        with preserved(model):
+            change()
+            res, cost = resolve(model, opts)
+        record(name, description, res.status, cost)
+
     for run in budget.workloads:
         if isinstance(run, TrainingRun):
             for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
                 days = run.deadline_days * factor
-                add(
+                replan(
                     f"deadline:{run.name}:{label}",
                     f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})",
                     with_run(budget, run.name, deadline_days=days),
                 )
     c = budget.constraints
-    if c.budget_usd is not None:
+    if c.budget_usd is not None and "budget" in model.constraints:
         for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
-            add(
+            limit = c.budget_usd
+            in_model(
                 f"budget:{label}",
-                f"budget {label} ({format_usd(c.budget_usd * factor)})",
-                with_constraints(budget, budget_usd=c.budget_usd * factor),
+                f"budget {label} ({format_usd(limit * factor)})",
+                functools.partial(raise_rhs, model, ["budget"], limit * (factor - 1)),
             )
-    spot_used = c.max_spot_fraction > 0 or any(
-        w.max_spot_fraction for w in budget.workloads if w.max_spot_fraction is not None
-    )
-    if spot_used:
-        workloads = [w.model_copy(update={"max_spot_fraction": None}) for w in budget.workloads]
-        add(
-            "spot:none",
-            "spot not allowed",
-            modified(
-                budget, workloads=workloads, constraints=c.model_copy(update={"max_spot_fraction": 0.0})
-            ),
-        )
+    spot_columns = [v for (_, _, t, _), v in model.x.items() if t == Term.SPOT]
+    spot_columns += [v for (_, _, _, _, key), v in model.u.items() if key == Term.SPOT.value]
+    if spot_columns:
+        in_model("spot:none", "spot not allowed", functools.partial(_fix_zero, spot_columns))
     else:
-        add(
-            "spot:50%",
-            "spot allowed for up to 50% of GPU-hours",
-            with_constraints(budget, max_spot_fraction=0.5),
+        spot_used = c.max_spot_fraction > 0 or any(
+            w.max_spot_fraction for w in budget.workloads if w.max_spot_fraction is not None
         )
-    for i, cap in enumerate(c.caps):
+        if not spot_used:
+            replan(
+                "spot:50%",
+                "spot allowed for up to 50% of GPU-hours",
+                with_constraints(budget, max_spot_fraction=0.5),
+            )
+    for cap in c.caps:
         if not any(s.label == cap.label and s.origin == "budget" for s in model.caps):
             continue  # matches no offering any workload may use
         step = _cap_step(model, cap.label)
-        caps = [
-            k.model_copy(update={"max_gpus": k.max_gpus + step}) if j == i else k
-            for j, k in enumerate(c.caps)
+        rows = [
+            n
+            for n, info in model.registry.by_name.items()
+            if info.family == "cap" and info.workload == cap.label
         ]
-        add(
+        in_model(
             f"cap:{cap.label}:+1 instance",
             f"cap on {cap.label} raised by one instance ({step} GPUs, to {cap.max_gpus + step:,})",
-            with_constraints(budget, caps=caps),
+            functools.partial(raise_rhs, model, rows, step),
         )
     return out
+
+
+def _fix_zero(columns: list[pulp.LpVariable]) -> None:
+    for v in columns:
+        v.upBound = 0
 
 
 def _cap_step(model: Model, label: str) -> int:
@@ -448,25 +477,6 @@ def _signed_usd(x: float) -> str:
 # --------------------------------------------------------------------------- runner-ups
 
 
-@contextmanager
-def _restricted(model: Model, w: str, keep: Callable[[TrainingOption], bool]) -> Iterator[None]:
-    """Temporarily forbid every option of w that `keep` rejects (upper bound of y set to 0)."""
-    saved = {v.name: v.varValue for v in model.prob.variables()}
-    changed = []
-    for opt in model.options(w):
-        if not keep(opt):
-            var = model.y[w, opt.id]
-            changed.append((var, var.upBound))
-            var.upBound = 0
-    try:
-        yield
-    finally:
-        for var, ub in changed:
-            var.upBound = ub
-        for v in model.prob.variables():
-            v.varValue = saved.get(v.name)
-
-
 def _hourly_price(opt: TrainingOption) -> float | None:
     """The option's on-demand price per instance-hour, or its first sold term's when not on-demand."""
     for t in opt.terms:
@@ -482,6 +492,12 @@ def _cost_per_eflop(opt: TrainingOption) -> float | None:
 
 
 def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
+    """Per run: the best plan on each other accelerator and off the chosen provider, by re-solve.
+
+    Only the opts.max_runner_ups accelerators closest by price per EFLOP (and those without an
+    hourly price, such as own servers) are re-solved; the others are compared by that price. With other workloads in the budget, the re-solve holds them at the
+    plan (see whatif.fix_rest), so the difference is this run's alone.
+    """
     out: list[RunnerUp] = []
     base = plan.total_cost_usd or 0.0
     for w in model.runs:
@@ -490,8 +506,20 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
             continue
         win = _option(model, w, chosen)
         win_rate = _cost_per_eflop(win)
-        accels = sorted({o.group.accelerator.id for o in model.options(w)} - {win.group.accelerator.id})
-        for acc in accels:
+        best: dict[str, float] = {}
+        for o in model.options(w):
+            rate = _cost_per_eflop(o)
+            acc = o.group.accelerator.id
+            if rate is not None and rate < best.get(acc, math.inf):
+                best[acc] = rate
+        accels = sorted(
+            {o.group.accelerator.id for o in model.options(w)} - {win.group.accelerator.id},
+            key=lambda a: (best.get(a, math.inf), a),
+        )
+        for i, acc in enumerate(accels):
+            if i >= opts.max_runner_ups and acc in best:  # unpriced (own servers): always re-solved
+                out.append(priced_runner_up(w, acc, best[acc], win_rate, "EFLOP", opts.max_runner_ups))
+                continue
             out.append(
                 _runner_up(
                     model,
@@ -567,7 +595,12 @@ def _runner_up(
 ) -> RunnerUp:
     if not any(keep(o) for o in model.options(w)):
         return RunnerUp(w, kind, label, None, "excluded", None, None, "no candidate offering")
-    with _restricted(model, w, keep):
+    with preserved(model):
+        for opt in model.options(w):
+            if not keep(opt):
+                model.y[w, opt.id].upBound = 0
+        if len(model.budget.workloads) > 1:
+            fix_rest(model, w)
         res = solve(model.prob, opts)
         picked = chosen_option(model, w) if res.has_solution else None
         cost = model.cost_value() if res.has_solution else 0.0
@@ -586,6 +619,8 @@ def _runner_up(
     rate = _cost_per_eflop(opt)
     delta = cost - base
     reason = _why_lost(opt, rate, win, win_rate, delta)
+    if len(model.budget.workloads) > 1:
+        reason += " (the other workloads as planned)"
     return RunnerUp(
         w,
         kind,

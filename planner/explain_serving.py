@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from planner import compute
 from planner.catalog.catalog import Catalog
@@ -15,10 +13,11 @@ from planner.model.candidates import Candidates, Exclusion
 from planner.model.extract import val
 from planner.model.model import Model
 from planner.model.options import PlanOptions
+from planner.model.serving import ServingOption
 from planner.model.solve import solve
 from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import format_usd
-from planner.whatif import pipeline_cost, with_run
+from planner.whatif import fix_rest, pipeline_cost, preserved, with_run
 from planner.workloads import InferenceService
 
 # Latency what-ifs per service: the accelerators excluded by a target with the cheapest GPU-hour.
@@ -91,38 +90,74 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
     return out
 
 
-@contextmanager
-def _only(model: Model, w: str, accelerator: str) -> Iterator[None]:
-    """Temporarily forbid service w every offering not of `accelerator` (upper bounds set to 0)."""
-    saved = {v.name: v.varValue for v in model.prob.variables()}
-    changed = []
+def _only(model: Model, w: str, accelerator: str) -> None:
+    """Forbid service w every offering not of `accelerator` (inside whatif.preserved)."""
     for (ww, o, _, _, _), v in model.u.items():
         if ww == w and model.group_of(o).accelerator.id != accelerator:
-            changed.append((v, v.upBound))
             v.upBound = 0
-    try:
-        yield
-    finally:
-        for v, ub in changed:
-            v.upBound = ub
-        for v in model.prob.variables():
-            v.varValue = saved.get(v.name)
+
+
+def _usd_per_million_tokens(opt: ServingOption) -> float | None:
+    """The option's cheapest price per million output tokens at full load (spot derated)."""
+    tokens = max((c.tokens_per_s for c in opt.capacity if c is not None), default=0.0)
+    rates = [
+        price / (tokens * (1 - compute.DEFAULT_SPOT_OVERHEAD if t == Term.SPOT else 1.0) * 3600) * 1e6
+        for t in opt.terms
+        if (price := opt.group.price(t)) is not None and tokens > 0
+    ]
+    return min(rates, default=None)
+
+
+def priced_runner_up(
+    w: str, acc: str, rate: float | None, win_rate: float | None, unit: str, limit: int
+) -> RunnerUp:
+    """An alternative not re-solved (beyond opts.max_runner_ups): compared by its best price per unit."""
+    if rate is None or win_rate is None or win_rate <= 0:
+        why = "no hourly price to compare"
+    else:
+        why = (
+            f"best {format_usd(rate)} per {unit} vs {format_usd(win_rate)} for the plan ({rate / win_rate - 1:+.0%}); "
+            f"not re-solved (the {limit} closest by price are)"
+        )
+    return RunnerUp(w, "accelerator", acc, None, "not_solved", None, None, why)
 
 
 def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
-    """Per service: the best fleet of a single accelerator type, for every type that can serve it."""
+    """Per service: the best fleet of a single accelerator type, by re-solve for the
+    opts.max_runner_ups types closest by price per million tokens (the others compared by that
+    price); other workloads are held at the plan (whatif.fix_rest)."""
     out = []
     base = plan.total_cost_usd or 0.0
+    others = len(model.budget.workloads) > 1
     for w in model.services:
         used: dict[str, float] = defaultdict(float)
         for (ww, o, _, _, _), v in model.u.items():
             if ww == w:
                 used[model.group_of(o).accelerator.id] += val(v)
         mix = sorted(a for a, n in used.items() if n > 1e-6)
-        for acc in sorted({opt.group.accelerator.id for opt in model.serving(w)}):
-            if mix == [acc]:
-                continue  # the plan itself
-            with _only(model, w, acc):
+        best: dict[str, float] = {}
+        for opt in model.serving(w):
+            rate = _usd_per_million_tokens(opt)
+            acc = opt.group.accelerator.id
+            if rate is not None and rate < best.get(acc, math.inf):
+                best[acc] = rate
+        plan_rate = min((best[a] for a in mix if a in best), default=None)
+        accels = sorted(
+            {opt.group.accelerator.id for opt in model.serving(w)} - ({mix[0]} if len(mix) == 1 else set()),
+            key=lambda a: (best.get(a, math.inf), a),
+        )
+        for i, acc in enumerate(accels):
+            if i >= opts.max_runner_ups and acc in best:  # unpriced (own servers): always re-solved
+                out.append(
+                    priced_runner_up(
+                        w, acc, best[acc], plan_rate, "million output tokens", opts.max_runner_ups
+                    )
+                )
+                continue
+            with preserved(model):
+                _only(model, w, acc)
+                if others:
+                    fix_rest(model, w)
                 res = solve(model.prob, opts)
                 cost = model.cost_value() if res.has_solution else None
             if cost is None:
@@ -144,6 +179,8 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
                 reason = "ties with the plan"
             else:
                 reason = f"an all-{acc} fleet costs {format_usd(delta)} more than the plan's mix of {', '.join(mix) or 'nothing'}"
+            if others:
+                reason += " (the other workloads as planned)"
             out.append(RunnerUp(w, "accelerator", acc, None, res.status, cost, delta, reason))
     return out
 

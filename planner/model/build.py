@@ -28,10 +28,13 @@ TIE_BREAK_USD_PER_HOUR = 1e-3
 OBJECTIVE_SCALE = 1e-3
 
 
-def build_model(budget: Budget, candidates: Candidates, timeline: Timeline) -> Model:
-    """Create variables, every constraint family and the objective (nothing is solved here)."""
+def build_model(budget: Budget, candidates: Candidates, timeline: Timeline, *, compact: bool = True) -> Model:
+    """Create variables, every constraint family and the objective (nothing is solved here).
+
+    compact: substitute sole commitment pools and capacity-equals-served services
+    (inference.link_capacity); False builds the plain formulation, for equivalence tests."""
     name = "".join(c if c.isalnum() else "_" for c in budget.name) or "plan"
-    model = Model(budget, candidates, timeline, pulp.LpProblem(name, pulp.LpMinimize))
+    model = Model(budget, candidates, timeline, pulp.LpProblem(name, pulp.LpMinimize), compact=compact)
     for w in budget.workloads:
         if isinstance(w, TrainingRun):
             model.runs[w.name] = w
@@ -45,6 +48,7 @@ def build_model(budget: Budget, candidates: Candidates, timeline: Timeline) -> M
     training.define_training_variables(model)
     inference.define_inference_variables(model)
     define_commitment_variables(model)
+    inference.link_capacity(model)
     for family in (*training.FAMILIES, *inference.FAMILIES):
         family(model)
     define_commitment_capacity(model)
@@ -81,7 +85,12 @@ def define_commitment_variables(model: Model) -> None:
 def define_held(model: Model) -> None:
     """held:g:m — A[g,m] = sum over t, s <= m < s + L_t of r[g,t,s]: instances of g held in month m,
     committed (1y, 3y) or owned (own servers, for their useful life); a definition, so the rows
-    that use A stay short."""
+    that use A stay short.
+
+    Written as a running balance, A[g,m] = A[g,m-1] + (bought in m) - (expired in m), wherever
+    month m-1 has an A too: the same values, but a few entries per row instead of one per active
+    start month (36 for a 3-year term), which keeps the interior-point factorization sparse.
+    """
     for g, starts in sorted(model.r_by_group.items()):
         months = {
             m
@@ -93,7 +102,14 @@ def define_held(model: Model) -> None:
             info = model.registry.register(
                 "held", None, g, f"m{m}", dual_unit="USD per instance", rhs_unit="instances"
             )
-            model.add(a - pulp.lpSum(model.active(t, g, m) for t in POOL_TERMS) == 0, info)
+            before = model.held.get((g, m - 1))
+            if before is None:
+                balance = pulp.lpSum(model.active(t, g, m) for t in POOL_TERMS)
+            else:
+                bought = [v for t, s, v in starts if s == m]
+                expired = [v for t, s, v in starts if s + model.groups[g].term_months(t) == m]
+                balance = before + pulp.lpSum(bought) - pulp.lpSum(expired)
+            model.add(a - balance == 0, info)
 
 
 def define_commitment_capacity(model: Model) -> None:
@@ -241,8 +257,8 @@ def define_objective(model: Model) -> None:
     draws = [TIE_BREAK_USD_PER_HOUR * (1 + m / 100) * v for (_, _, m), v in model.xp.items()]
     draws += [
         TIE_BREAK_USD_PER_HOUR * (1 + m / 100) * model.timeline.slice_hours(k) * v
-        for (_, _, m, k, key), v in model.u.items()
-        if key == COMMITTED
+        for (w, o, m, k, key), v in model.u.items()
+        if key == COMMITTED and (w, o) not in model.sole_pools
     ]
     model.tie_break = pulp.lpSum(draws)
     model.prob.setObjective((model.total_cost() + model.tie_break) * OBJECTIVE_SCALE)

@@ -18,7 +18,7 @@ from planner.catalog.catalog import Catalog
 from planner.catalog.datacenter import DatacenterCatalog, ServerConfig
 from planner.catalog.schema import Accelerator, Offering
 from planner.enums import CLOUD_TERMS, Precision, Term
-from planner.model.prune import prune_dominated
+from planner.model.prune import ServiceTraits, ServingDomination, prune_dominated, prune_serving_terms
 from planner.model.serving import (
     CapacityCache,
     ServiceNeeds,
@@ -126,6 +126,7 @@ class Candidates:
     serving: dict[str, list[ServingOption]] = field(default_factory=dict)
     datacenter: DatacenterCatalog | None = None  # own-data-center servers and site, when enabled
     exclusions: list[Exclusion] = field(default_factory=list)
+    pruned_terms: list[ServingDomination] = field(default_factory=list)  # rented columns dropped
 
     def excluded(self, workload: str) -> list[Exclusion]:
         return [e for e in self.exclusions if e.workload == workload]
@@ -393,9 +394,39 @@ def generate_candidates(
             cands.exclusions.extend(excl)
         elif isinstance(w, InferenceService):
             serving, excl = inference_options(w, mine, ctx)
-            cands.serving[w.name] = serving
             cands.exclusions.extend(excl)
+            if prune:
+                serving = _prune_serving(w, serving, budget, cands)
+            cands.serving[w.name] = serving
     return cands
+
+
+def _prune_serving(
+    svc: InferenceService, options: list[ServingOption], budget: Budget, cands: Candidates
+) -> list[ServingOption]:
+    """Drop the service's rented columns no optimal plan uses (planner.model.prune.prune_serving_terms);
+    an offering left with no term is excluded with the options that dominate it."""
+    spot = spot_fraction(svc, budget)
+    traits = ServiceTraits(
+        spot_cap_active=0.0 < spot < 1.0,
+        floor_replicas=svc.min_replicas,
+        whole_instances=svc.whole_instances,
+        egress_priced=svc.egress_gb_per_request > 0,
+    )
+    caps = budget.constraints.caps
+    kept, dominated = prune_serving_terms(
+        options, traits, cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps)
+    )
+    cands.pruned_terms += dominated
+    kept_ids = {o.id for o in kept}
+    by: dict[str, list[str]] = defaultdict(list)
+    for d in dominated:
+        by[d.option.id].append(f"{d.term.value} by {d.by.id}")
+    for o in options:
+        if o.id not in kept_ids:
+            reason = "every rented term is dominated (no optimal plan uses it): " + "; ".join(by[o.id])
+            cands.exclusions.append(_exclusion(svc.name, o.group, ("dominated", reason)))
+    return kept
 
 
 def inference_options(

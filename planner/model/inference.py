@@ -14,6 +14,7 @@ import pulp
 from planner import compute
 from planner.enums import Term
 from planner.model.model import COMMITTED, Model
+from planner.model.registry import ConstraintInfo
 from planner.model.serving import ServingOption
 from planner.units import HOURS_PER_MONTH
 
@@ -46,9 +47,69 @@ def slots(model: Model, w: str) -> list[tuple[int, int]]:
     ]
 
 
+def find_sole_pools(model: Model) -> set[tuple[str, str]]:
+    """(service, option) pairs whose commitment pool no other workload can draw on: cloud
+    commitments (prepaid whatever is drawn) of a group no training run and no other service may use.
+
+    Drawing all of such a pool in every slice costs nothing more than drawing part of it, so the
+    service's committed instances can be the pool's held count A[g,m] itself: no draw variables
+    and no pool rows per slice. (Own servers are excluded: their power follows the hours drawn.)
+    """
+    users: dict[str, set[str]] = defaultdict(set)
+    for w in model.runs:
+        for topt in model.options(w):
+            users[topt.group.id].add(w)
+    for w in model.services:
+        for opt in model.serving(w):
+            users[opt.group.id].add(w)
+    return {
+        (w, opt.id)
+        for w, svc in model.services.items()
+        if not svc.whole_instances
+        for opt in model.serving(w)
+        if not opt.group.own_dc and any(t.is_pooled for t in opt.terms) and users[opt.group.id] == {w}
+    }
+
+
+def link_capacity(model: Model) -> None:
+    """Once A exists: u[w,o,m,k,committed] = A[g,m] for sole pools (find_sole_pools), and for
+    services in served_is_capacity, s[w,0,o,m,k] = c[o]·(capacity of o in the slot).
+
+    With one request bucket, no egress price and time-averaged instances, an optimal plan never
+    needs to serve less than an offering's capacity in a slot: serving more costs nothing and
+    every row s appears in (demand) is a >= row. So s can be the capacity itself, with no serving
+    row per offering and slot.
+    """
+    for w, o in sorted(model.sole_pools):
+        g = model.group_of(o).id
+        for m, k in slots(model, w):
+            if (g, m) in model.held:
+                model.u[w, o, m, k, COMMITTED] = model.held[g, m]
+    for w in sorted(model.served_is_capacity):
+        needs = model.candidates.services[w]
+        for opt in model.serving(w):
+            bcap = opt.capacity[0]
+            if bcap is None:
+                continue
+            for m, k in slots(model, w):
+                if needs.demand.get((0, m, k), 0.0) > 0:
+                    rate = bcap.tokens_per_s / TOKENS_SCALE
+                    model.s[w, 0, opt.id, m, k] = rate * capacity_expr(model, w, opt.id, m, k)
+
+
 def define_inference_variables(model: Model) -> None:
     """u[w,o,m,k,t] >= 0 (instances; integer with whole_instances), s[w,b,o,m,k] >= 0 (output
-    tokens/s served, in thousands), f[w,o,m] integer >= 0 (floor instances, when min_replicas > 0)."""
+    tokens/s served, in thousands), f[w,o,m,t] integer >= 0 (floor instances, when min_replicas > 0).
+    Sole pools get no draw variables (link_sole_pools)."""
+    model.sole_pools = find_sole_pools(model) if model.compact else set()
+    model.served_is_capacity = {
+        w
+        for w, svc in model.services.items()
+        if model.compact
+        and len(model.candidates.services[w].buckets) == 1
+        and not svc.whole_instances
+        and svc.egress_gb_per_request <= 0
+    }
     vid = 0
     for w, svc in model.services.items():
         needs = model.candidates.services[w]
@@ -63,15 +124,21 @@ def define_inference_variables(model: Model) -> None:
             keys = _keys(opt)
             cap = opt.group.offering.capacity_max_instances
             for m in floor_months:
-                if Term.ON_DEMAND in opt.terms or COMMITTED in keys:
-                    model.f[w, opt.id, m] = model.prob.add_variable(
-                        f"f{vid}_{m}", lowBound=0, upBound=cap, cat=pulp.LpInteger
-                    )
+                for key in keys:
+                    if key != Term.SPOT.value:
+                        model.f[w, opt.id, m, key] = model.prob.add_variable(
+                            f"f{vid}_{m}_{key}", lowBound=0, upBound=cap, cat=pulp.LpInteger
+                        )
+            sole = (w, opt.id) in model.sole_pools
             for m, k in slots(model, w):
                 for key in keys:
+                    if sole and key == COMMITTED:
+                        continue
                     model.u[w, opt.id, m, k, key] = model.prob.add_variable(
                         f"u{vid}_{m}_{k}_{key}", lowBound=0, upBound=cap, cat=cat
                     )
+                if w in model.served_is_capacity:
+                    continue  # s is the capacity expression (link_capacity)
                 for b, bcap in enumerate(opt.capacity):
                     if bcap is not None and needs.demand.get((b, m, k), 0.0) > 0:
                         model.s[w, b, opt.id, m, k] = model.prob.add_variable(
@@ -134,9 +201,10 @@ def define_serving_capacity(model: Model) -> None:
     c[b,o] is one instance's output tokens/s for bucket b at the latency targets (estimate or
     measured); a mix of buckets shares the instance in proportion to the time each needs.
     """
-    by_slot: dict[tuple[str, str, int, int], list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+    by_slot: dict[tuple[str, str, int, int], list[tuple[int, pulp.LpAffineExpression]]] = defaultdict(list)
     for (w, b, o, m, k), v in model.s.items():
-        by_slot[w, o, m, k].append((b, v))
+        if w not in model.served_is_capacity:  # there s is the capacity: the row would read 0 <= 0
+            by_slot[w, o, m, k].append((b, v))
     for w in model.services:
         for opt in model.serving(w):
             for m, k in slots(model, w):
@@ -181,9 +249,10 @@ def define_small_demand(model: Model) -> None:
 def define_min_replicas(model: Model) -> None:
     """An availability floor of R replicas that do not depend on preemptible spot capacity.
 
-    With time-averaged capacity, the floor is whole instances held all month:
-      replicas:w:m         — sum_o min(rep_o, R)·f[w,o,m] >= R
-      floor_held:w:o:m.k   — u_od[w,o,m,k] + u_committed[w,o,m,k] >= f[w,o,m] in every slice
+    With time-averaged capacity, the floor is whole instances held all month, each either rented
+    on demand or drawn from commitments (one instance is not both at once):
+      replicas:w:m           — sum_o sum_t min(rep_o, R)·f[w,o,m,t] >= R   (t: on_demand, committed)
+      floor_held:w:o:t:m.k   — u_t[w,o,m,k] >= f[w,o,m,t] in every slice
     With whole_instances, per slice: replicas:w:m.k — sum_o min(rep_o, R)·(u_od + u_committed) >= R.
     An instance counts for at most R replicas (coefficient tightening): the same integer plans
     satisfy it, but the LP relaxation can no longer meet the floor with a sliver of a big instance.
@@ -207,26 +276,27 @@ def define_min_replicas(model: Model) -> None:
             continue
         months = sorted({m for m, _ in slots(model, w)})
         for m in months:
-            terms = [reps[o] * v for (ww, o, mm), v in model.f.items() if ww == w and mm == m]
+            terms = [reps[o] * v for (ww, o, mm, _), v in model.f.items() if ww == w and mm == m]
             info = model.registry.register(
                 "replicas", w, None, f"m{m}", dual_unit="USD per replica", rhs_unit="replicas"
             )
             model.add(pulp.lpSum(terms) >= svc.min_replicas, info)
-        for (ww, o, m), fv in model.f.items():
+        slices_of: dict[int, list[int]] = defaultdict(list)
+        for m, k in slots(model, w):
+            slices_of[m].append(k)
+        for (ww, o, m, key), fv in model.f.items():
             if ww != w:
                 continue
-            for mm, k in slots(model, w):
-                if mm != m:
-                    continue
-                held = [
-                    model.u[w, o, m, k, key]
-                    for key in (Term.ON_DEMAND.value, COMMITTED)
-                    if (w, o, m, k, key) in model.u
-                ]
-                info = model.registry.register(
-                    "floor_held", w, o, period(m, k), dual_unit="USD per instance", rhs_unit="instances"
-                )
-                model.add(pulp.lpSum(held) - fv >= 0, info)
+            sole = key == COMMITTED and (w, o) in model.sole_pools
+            for k in slices_of[m][:1] if sole else slices_of[m]:  # a sole pool is flat over the month
+                held = model.u.get((w, o, m, k, key))  # none: no commitment can be active that month
+                model.add((held if held is not None else 0) - fv >= 0, _floor_info(model, w, o, key, m, k))
+
+
+def _floor_info(model: Model, w: str, o: str, key: str, m: int, k: int) -> ConstraintInfo:
+    return model.registry.register(
+        "floor_held", w, f"{o}:{key}", period(m, k), dual_unit="USD per instance", rhs_unit="instances"
+    )
 
 
 def define_inference_spot_share(model: Model) -> None:
@@ -254,10 +324,11 @@ def define_inference_spot_share(model: Model) -> None:
 
 
 def pool_usage(model: Model) -> dict[tuple[str, int, int], list[pulp.LpVariable]]:
-    """Committed instances drawn by services, per (group, month, slice)."""
+    """Committed instances drawn by services, per (group, month, slice); sole pools are their own
+    held count and need no row."""
     out: dict[tuple[str, int, int], list[pulp.LpVariable]] = defaultdict(list)
-    for (_, o, m, k, key), v in model.u.items():
-        if key == COMMITTED:
+    for (w, o, m, k, key), v in model.u.items():
+        if key == COMMITTED and (w, o) not in model.sole_pools:
             out[model.group_of(o).id, m, k].append(v)
     return out
 

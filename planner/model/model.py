@@ -52,6 +52,7 @@ class Model:
     candidates: Candidates
     timeline: Timeline
     prob: pulp.LpProblem
+    compact: bool = True  # build_model's compact flag: sole pools and served_is_capacity substitutions
     registry: ConstraintRegistry = field(default_factory=ConstraintRegistry)
     constraints: dict[str, pulp.LpConstraint] = field(default_factory=dict)  # readable name -> row
     runs: dict[str, TrainingRun] = field(default_factory=dict)
@@ -67,8 +68,16 @@ class Model:
     xp_by_option: dict[tuple[str, str], list[tuple[int, pulp.LpVariable]]] = field(default_factory=dict)
     # inference
     u: dict[tuple[str, str, int, int, str], pulp.LpVariable] = field(default_factory=dict)
-    s: dict[tuple[str, int, str, int, int], pulp.LpVariable] = field(default_factory=dict)
-    f: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)  # floor instances per month
+    # output tokens/s served (thousands): a variable, or for served_is_capacity services the capacity
+    s: dict[tuple[str, int, str, int, int], pulp.LpVariable | pulp.LpAffineExpression] = field(
+        default_factory=dict
+    )
+    served_is_capacity: set[str] = field(default_factory=set)  # services whose s is their capacity
+    # floor instances per month, per kind of non-spot capacity (on_demand, committed)
+    f: dict[tuple[str, str, int, str], pulp.LpVariable] = field(default_factory=dict)
+    # (service, option) whose committed draws are the group's whole pool: no other workload can use
+    # that pool, so u[w,o,m,k,committed] is the held variable A[g,m] itself (inference.link_capacity)
+    sole_pools: set[tuple[str, str]] = field(default_factory=set)
     # commitments
     r: dict[tuple[str, Term, int], pulp.LpVariable] = field(default_factory=dict)
     r_by_group: dict[str, list[tuple[Term, int, pulp.LpVariable]]] = field(

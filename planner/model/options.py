@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -16,10 +17,26 @@ class PlanOptions:
     time_limit_s: float = 120.0
     mip_gap: float = 1e-6  # relative; hand-checkable plans want the proven optimum
     explain: bool = True  # shadow prices, what-ifs, runner-ups (extra re-solves)
+    # The explanation's re-solves (what-ifs, runner-ups) compare whole plans in dollars: a 0.01% gap
+    # and a per-solve time limit keep them affordable; each result carries its own status and gap.
+    explain_mip_gap: float = 1e-4
+    explain_time_limit_s: float = 20.0
+    max_runner_ups: int = 3  # per workload, accelerators re-solved (the others are compared by price)
     verify: bool = True  # independent re-check of the plan
     prune_dominated: bool = True  # drop offerings that cannot be in any optimal plan
+    compact_model: bool = True  # substitute rows that are identities at the optimum (build_model)
     screen: bool = True  # large MILPs: hold LP-priced-out columns at zero, then prove (solve.py)
     threads: int | None = None
+
+    def for_explanation(self) -> PlanOptions:
+        """Options of the explanation's re-solves: quieter, looser gap, shorter limit."""
+        return dataclasses.replace(
+            self,
+            explain=False,
+            verify=False,
+            mip_gap=max(self.mip_gap, self.explain_mip_gap),
+            time_limit_s=min(self.time_limit_s, self.explain_time_limit_s),
+        )
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> PlanOptions:
@@ -34,4 +51,10 @@ class PlanOptions:
             raise InputError(f"time_limit_s must be > 0, got {opts.time_limit_s!r}")
         if not 0 <= opts.mip_gap < 1:
             raise InputError(f"mip_gap must be in [0, 1), got {opts.mip_gap!r}")
+        if not 0 <= opts.explain_mip_gap < 1:
+            raise InputError(f"explain_mip_gap must be in [0, 1), got {opts.explain_mip_gap!r}")
+        if not opts.explain_time_limit_s > 0:
+            raise InputError(f"explain_time_limit_s must be > 0, got {opts.explain_time_limit_s!r}")
+        if opts.max_runner_ups < 0:
+            raise InputError(f"max_runner_ups must be >= 0, got {opts.max_runner_ups!r}")
         return opts

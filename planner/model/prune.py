@@ -34,6 +34,7 @@ the group that dominates it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ from planner.enums import Term
 
 if TYPE_CHECKING:  # candidates imports this module to prune its groups
     from planner.model.candidates import OfferingGroup
+    from planner.model.serving import ServingOption
 
 _INF = math.inf
 
@@ -133,3 +135,126 @@ def _reason(g: OfferingGroup, h: OfferingGroup, terms: Sequence[Term]) -> str:
         else f"{h.accelerator.id} instance at least as capable"
     )
     return f"dominated by {h.id}: {same} for every workload, no dearer on any allowed term ({prices})"
+
+
+# --------------------------------------------------------------------------- serving terms
+
+_REL = 1e-12  # relative tolerance of the price and ratio comparisons below
+
+
+@dataclass(frozen=True)
+class ServingDomination:
+    option: ServingOption
+    term: Term
+    by: ServingOption
+
+
+@dataclass(frozen=True)
+class ServiceTraits:
+    """What couples a service's rented capacity across offerings in the model."""
+
+    spot_cap_active: bool  # 0 < max spot fraction < 1: spot's share of GPU-hours is limited
+    floor_replicas: int  # min_replicas (0: no availability floor)
+    whole_instances: bool
+    egress_priced: bool  # egress_gb_per_request > 0: the provider's egress price matters
+
+
+def prune_serving_terms(
+    options: Sequence[ServingOption],
+    traits: ServiceTraits,
+    cap_signature: Callable[[OfferingGroup], tuple[bool, ...]],
+) -> tuple[list[ServingOption], list[ServingDomination]]:
+    """Drop a service's rented columns (spot, on-demand) that cannot be in any optimal plan.
+
+    Claim. Let a and b be serving options of one service and t in {spot, on-demand} a term both
+    sell. Let φ = max over the buckets b can serve of (c_b/G_b)/(c_a/G_a) (c: an instance's
+    output tokens/s for the bucket; G: GPUs per instance; a must serve every bucket b serves), so
+    φ·G_b/G_a instances of a serve whatever one instance of b serves, in every bucket mix.
+    If (1) φ·(G_b/G_a)·p_a,t <= p_b,t; (2) a has no capacity cap and every budget cap a belongs to
+    also holds b, and when a belongs to any, φ <= 1; (3) a's egress USD/GB is no higher (when the
+    service pays egress); (4) t = spot and, when spot's share is capped, φ <= 1; or t = on-demand,
+    and when spot's share is capped or a replica floor applies,
+    φ >= 1, and with a floor G_a divides G_b and min(rep_a,R)·G_b/G_a >= min(rep_b,R);
+    then every plan renting b on t has a plan at no higher cost that rents a instead.
+
+    Proof. Move each slot's u_b,t instances to a as φ·(G_b/G_a)·u_b,t and the tokens they served
+    with them. By the choice of φ the serving rows of a hold (both derate spot by the same ρ) and
+    demand is unchanged. Cost changes by u_b,t·(φ·(G_b/G_a)·p_a,t − p_b,t) <= 0 (1); egress is the
+    same tokens at a price no higher (3). GPUs change by the factor φ: caps holding a also hold b
+    and see no more GPUs (2). Spot: the spot GPU-hours shrink (φ <= 1) and the others do not
+    change, so the share stays within its cap; on-demand: non-spot GPU-hours grow (φ >= 1), which
+    only loosens it. Floor: b's on-demand floor instances f_b,od <= u_b,od become f_b,od·G_b/G_a
+    whole on-demand instances of a, held since φ >= 1, with at least as many replicas (the floor
+    counts on-demand and committed instances separately, so b's committed floor is untouched). ∎
+
+    Options left with no term are dropped. Whole-instance services are not pruned (their rounding
+    does not scale by φ). A removed column's dominator is kept, so no frontier member is lost.
+    """
+    if traits.whole_instances:
+        return list(options), []
+    removed: dict[int, set[Term]] = defaultdict(set)
+    found: list[ServingDomination] = []
+    caps = [cap_signature(o.group) for o in options]
+    for t in (Term.SPOT, Term.ON_DEMAND):
+        sellers = [i for i, o in enumerate(options) if t in o.terms]
+        order = sorted(sellers, key=lambda i: (_price_per_token(options[i], t), i))
+        frontier: list[int] = []
+        for i in order:
+            b = options[i]
+            by = next((j for j in frontier if _serves_for(options[j], b, t, traits, caps[j], caps[i])), None)
+            if by is None:
+                frontier.append(i)
+            else:
+                removed[i].add(t)
+                found.append(ServingDomination(b, t, options[by]))
+    out = []
+    for i, o in enumerate(options):
+        terms = tuple(x for x in o.terms if x not in removed.get(i, set()))
+        if terms:
+            out.append(o if len(terms) == len(o.terms) else dataclasses.replace(o, terms=terms))
+    return out, found
+
+
+def _price_per_token(o: ServingOption, t: Term) -> float:
+    price = o.group.price(t)
+    best = max((c.tokens_per_s for c in o.capacity if c is not None), default=0.0)
+    return _INF if price is None or best <= 0 else price / best
+
+
+def _serves_for(
+    a: ServingOption,
+    b: ServingOption,
+    t: Term,
+    traits: ServiceTraits,
+    caps_a: tuple[bool, ...],
+    caps_b: tuple[bool, ...],
+) -> bool:
+    """Conditions (1)-(4) of prune_serving_terms: a's t-capacity can stand in for b's."""
+    if a.group.offering.capacity_max_instances is not None:
+        return False
+    if any(x and not y for x, y in zip(caps_a, caps_b, strict=True)):
+        return False
+    if traits.egress_priced and (a.group.egress_usd_per_gb or 0.0) > (b.group.egress_usd_per_gb or 0.0):
+        return False
+    ga, gb = a.group.gpus, b.group.gpus
+    phi = 0.0
+    for ca, cb in zip(a.capacity, b.capacity, strict=True):
+        if cb is None:
+            continue
+        if ca is None or ca.tokens_per_s <= 0:
+            return False
+        phi = max(phi, (cb.tokens_per_s / gb) / (ca.tokens_per_s / ga))
+    pa, pb = a.group.price(t), b.group.price(t)
+    if pa is None or pb is None or phi * (gb / ga) * pa > pb * (1 + _REL):
+        return False
+    if any(caps_a) and phi > 1 + _REL:
+        return False
+    if t == Term.SPOT:
+        return not (traits.spot_cap_active and phi > 1 + _REL)
+    if (traits.spot_cap_active or traits.floor_replicas > 0) and phi < 1 - _REL:
+        return False
+    if traits.floor_replicas > 0:
+        r = traits.floor_replicas
+        if gb % ga or min(a.replicas, r) * (gb // ga) < min(b.replicas, r):
+            return False
+    return True

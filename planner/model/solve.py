@@ -137,14 +137,15 @@ SCREEN_MIN_INTEGERS = 1000
 SCREEN_TOLERANCE = 1e-9
 
 
-def solve(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
-    """Solve `prob` in place and classify the outcome (large MILPs: with reduced-cost screening)."""
+def solve(prob: pulp.LpProblem, options: PlanOptions, warm_start: bool = False) -> SolveResult:
+    """Solve `prob` in place and classify the outcome (large MILPs: with reduced-cost screening).
+    warm_start: hand the variables' current values to the MILP as a starting plan."""
     if options.screen and prob.isMIP() and len(integer_variables(prob)) >= SCREEN_MIN_INTEGERS:
-        return solve_screened(prob, options)
-    return solve_direct(prob, options)
+        return solve_screened(prob, options, warm_start)
+    return solve_direct(prob, options, warm_start=warm_start)
 
 
-def solve_screened(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
+def solve_screened(prob: pulp.LpProblem, options: PlanOptions, warm_start: bool = False) -> SolveResult:
     """Exact MILP solve that first screens out columns the LP relaxation prices out of contention.
 
     1. Solve the LP relaxation: lower bound LB and reduced costs d_j >= 0 of the columns at zero.
@@ -160,6 +161,7 @@ def solve_screened(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
     """
     started = time.perf_counter()
     columns = prob.variables()
+    start = [v.varValue for v in columns] if warm_start else None
     ints = [v for v in columns if v.cat == pulp.LpInteger]
     for v in ints:
         v.cat = pulp.LpContinuous
@@ -189,7 +191,10 @@ def solve_screened(prob: pulp.LpProblem, options: PlanOptions) -> SolveResult:
     try:
         for v in held:
             v.upBound = 0
-        result = solve_direct(prob, options)
+        if start is not None:  # the relaxation overwrote the values: start from the given plan
+            for v, value in zip(columns, start, strict=True):
+                v.varValue = value
+        result = solve_direct(prob, options, warm_start=start is not None)
         if result.has_solution and result.objective is not None:
             upper = result.objective
             slack = max(options.mip_gap * abs(upper), 1e-9 * max(1.0, abs(upper)))
