@@ -39,7 +39,7 @@ def scenarios() -> list[tuple[str, Path, str]]:
     return out
 
 
-def run_one(budget_path: Path, catalog: str, runs: int, workdir: Path) -> dict[str, object]:
+def run_one(budget_path: Path, catalog: str, runs: int, workdir: Path, explain: bool) -> dict[str, object]:
     """Plan `runs` times in this process; medians per phase, peak RSS of this process."""
     import planner
     from planner.catalog.load import load_catalog
@@ -58,7 +58,7 @@ def run_one(budget_path: Path, catalog: str, runs: int, workdir: Path) -> dict[s
         cat = load_catalog(folder)
         offerings = len(cat.offerings)
         loaded = time.perf_counter()
-        plan = planner.plan(planner.load_budget(budget_path), cat)
+        plan = planner.plan(planner.load_budget(budget_path), cat, explain=explain)
         finished = time.perf_counter()
         samples["load"].append(loaded - started)
         for phase in PHASES[1:]:
@@ -79,9 +79,9 @@ def run_one(budget_path: Path, catalog: str, runs: int, workdir: Path) -> dict[s
     }
 
 
-def child(name: str, budget: Path, catalog: str, runs: int) -> dict[str, object]:
+def child(name: str, budget: Path, catalog: str, runs: int, explain: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, __file__, "--child", str(budget), catalog, str(runs), tmp]
+        cmd = [sys.executable, __file__, "--child", str(budget), catalog, str(runs), tmp, str(int(explain))]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"name": name, "error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -140,17 +140,23 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run scenarios whose name contains this text")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-explain",
+        action="store_true",
+        help="plan without the explanation's re-solves (explain column 0)",
+    )
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        budget, catalog, runs, tmp = args.child
-        print(json.dumps(run_one(Path(budget), catalog, int(runs), Path(tmp))))
+        budget, catalog, runs, tmp, explain = args.child
+        print(json.dumps(run_one(Path(budget), catalog, int(runs), Path(tmp), explain == "1")))
         return
-    print(f"machine: {machine()}; medians of {args.runs} runs; seconds per phase", flush=True)
+    what = "without explanation" if args.no_explain else "with explanation"
+    print(f"machine: {machine()}; medians of {args.runs} runs; seconds per phase; {what}", flush=True)
     rows = []
     for name, budget, catalog in scenarios():
         if args.only in name:
-            rows.append(child(name, budget, catalog, args.runs))
+            rows.append(child(name, budget, catalog, args.runs, not args.no_explain))
             print(table(rows[-1:], False).splitlines()[-1], flush=True)
     print()
     print(table(rows, args.markdown))

@@ -236,8 +236,13 @@ class MfuDefault:
 
 def mfu_table() -> dict[str, MfuDefault]:
     """Default MFU per canonical accelerator id (6·N·D model FLOPs, bf16 dense peak, at the reference cluster size); efficiency.yaml."""
+    return dict(_mfu_rows())
+
+
+@cache
+def _mfu_rows() -> Mapping[str, MfuDefault]:
     table = load_efficiency()["training"]["accelerators"]
-    return {
+    rows = {
         acc_id: MfuDefault(
             accelerator_id=acc_id,
             mfu=float(row["mfu"]),
@@ -247,13 +252,17 @@ def mfu_table() -> dict[str, MfuDefault]:
         )
         for acc_id, row in table.items()
     }
+    return MappingProxyType(rows)
+
+
+@cache
+def _mfu_by_upper() -> Mapping[str, MfuDefault]:
+    return MappingProxyType({k.upper(): v for k, v in _mfu_rows().items()})
 
 
 def mfu_default_info(accelerator_id: str) -> MfuDefault:
     """The default-MFU row for an accelerator id (case-insensitive); unknown ids get the documented generic fallback."""
-    table = mfu_table()
-    by_upper = {k.upper(): v for k, v in table.items()}
-    row = by_upper.get(accelerator_id.strip().upper())
+    row = _mfu_by_upper().get(accelerator_id.strip().upper())
     if row is not None:
         return row
     generic = load_efficiency()["training"]["generic_fallback"]
@@ -879,7 +888,7 @@ def _attempt(
     return _Attempt(t, True, None, perf(best), 3)
 
 
-def _tensor_parallel_degrees(gpus_per_instance: int) -> list[int]:
+def tensor_parallel_degrees(gpus_per_instance: int) -> list[int]:
     """Powers of two dividing the instance's GPU count (TP groups never span instances)."""
     degrees = []
     t = 1
@@ -904,6 +913,7 @@ def estimate_inference(
     kv_precision: Precision | None = None,
     max_batch: int | None = None,
     efficiency: InferenceEfficiency | None = None,
+    tensor_parallel: int | None = None,
 ) -> InferenceEstimate:
     """Best serving configuration of one instance: TP degree and batch maximising output tokens/s per GPU under TPOT/TTFT; roofline after Pope et al. 2022.
 
@@ -912,6 +922,8 @@ def estimate_inference(
     fitted cap) and meets the targets is taken; the t with the most output tokens/s per GPU wins
     (ties: smaller t). Decode is memory-bandwidth bound unless its FLOPs take longer; prefill is
     compute-bound. TPOT is the decode step time; TTFT is one prefill plus one decode step.
+    ``tensor_parallel`` evaluates that one degree only (e.g. the fastest batch-1 latency, which
+    the tokens-per-GPU choice would not pick).
     """
     precision = Precision(precision)
     _check_positive(
@@ -923,6 +935,11 @@ def estimate_inference(
             _check_positive(**{name: target})
     if max_batch is not None:
         _check_positive(max_batch=max_batch)
+    if tensor_parallel is not None and tensor_parallel not in tensor_parallel_degrees(gpus_per_instance):
+        raise InputError(
+            f"tensor_parallel={tensor_parallel} must be a power of two dividing the instance's "
+            f"{gpus_per_instance} GPUs: one of {tensor_parallel_degrees(gpus_per_instance)}"
+        )
     eff = efficiency or inference_efficiency()
     kv = Precision(kv_precision) if kv_precision is not None else default_kv_precision(precision)
     compute = inference_compute_precision(accelerator, precision)
@@ -975,7 +992,8 @@ def estimate_inference(
             arch, accelerator, t, precision, kv, input_tokens, output_tokens,
             tpot_ms, ttft_ms, usable_memory_fraction, cap, eff,
         )
-        for t in _tensor_parallel_degrees(gpus_per_instance)
+        for t in tensor_parallel_degrees(gpus_per_instance)
+        if tensor_parallel is None or t == tensor_parallel
     ]  # fmt: skip
     feasible = [a for a in attempts if a.feasible and a.perf is not None]
     if feasible:

@@ -134,19 +134,22 @@ def demand_marginals(model: Model, duals: dict[str, float]) -> list[BindingConst
     for w in model.services:
         needs = model.candidates.services[w]
         by_month: dict[int, list[tuple[float, float, str]]] = defaultdict(list)
-        for (b, m, k), demand in needs.demand.items():
+        for (b, m, k), demand in sorted(needs.demand.items()):
             info = model.registry.by_name.get(f"demand:{w}:b{b}:{period(m, k)}")
             if info is None or demand <= 0 or info.pulp_name not in duals:
                 continue
             seconds = model.timeline.slice_hours(k) * 3600.0
             per_mtok = duals[info.pulp_name] / TOKENS_SCALE / seconds * 1e6
             label = model.timeline.slices[k].names.get(w, model.timeline.slices[k].label)
+            if len(needs.buckets) > 1:  # the same snapshot once per request bucket
+                bucket = needs.buckets[b]
+                label += f" {bucket.input_tokens}/{bucket.output_tokens}-token requests"
             by_month[m].append((per_mtok, demand * seconds, label))
         rows = []
         for m, items in sorted(by_month.items()):
             tokens = sum(t for _, t, _ in items)
             avg = sum(p * t for p, t, _ in items) / tokens if tokens else 0.0
-            snap = ", ".join(f"{lbl} {format_usd(p)}" for p, _, lbl in sorted(items, key=lambda x: -x[0])[:4])
+            snap = ", ".join(f"{lbl} {format_usd(p)}" for p, _, lbl in items)
             rows.append((m, avg, snap))
         # Consecutive months with the same marginal (to the cent, per snapshot) read as one line.
         start_i = 0
@@ -345,7 +348,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
     budget, base = model.budget, plan.total_cost_usd or 0.0
     out: list[WhatIf] = []
 
-    def record(name: str, description: str, status: str, cost: float | None) -> None:
+    def record(name: str, description: str, status: str, cost: float | None, gap: float | None) -> None:
         ok = status in ("optimal", "feasible") and cost is not None
         out.append(
             WhatIf(
@@ -354,6 +357,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
                 status,
                 cost if ok else None,
                 (cost - base) if ok and cost is not None else None,
+                gap if status == "feasible" else None,
             )
         )
 
@@ -364,7 +368,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         with preserved(model):
             change()
             res, cost = resolve(model, opts)
-        record(name, description, res.status, cost)
+        record(name, description, res.status, cost, res.mip_gap)
 
     for run in budget.workloads:
         if isinstance(run, TrainingRun):
@@ -384,10 +388,17 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
                 f"budget {label} ({format_usd(limit * factor)})",
                 functools.partial(raise_rhs, model, ["budget"], limit * (factor - 1)),
             )
-    spot_columns = [v for (_, _, t, _), v in model.x.items() if t == Term.SPOT]
-    spot_columns += [v for (_, _, _, _, key), v in model.u.items() if key == Term.SPOT.value]
+    # Each spot column with its on-demand twin (same workload, option and period), if sold.
+    spot_columns = [
+        (v, model.x.get((w, o, Term.ON_DEMAND, s))) for (w, o, t, s), v in model.x.items() if t == Term.SPOT
+    ]
+    spot_columns += [
+        (v, model.u.get((w, o, m, k, Term.ON_DEMAND.value)))
+        for (w, o, m, k, key), v in model.u.items()
+        if key == Term.SPOT.value
+    ]
     if spot_columns:
-        in_model("spot:none", "spot not allowed", functools.partial(_fix_zero, spot_columns))
+        in_model("spot:none", "spot not allowed", functools.partial(_forbid_spot, spot_columns))
     else:
         spot_used = c.max_spot_fraction > 0 or any(
             w.max_spot_fraction for w in budget.workloads if w.max_spot_fraction is not None
@@ -415,9 +426,15 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
     return out
 
 
-def _fix_zero(columns: list[pulp.LpVariable]) -> None:
-    for v in columns:
-        v.upBound = 0
+def _forbid_spot(columns: list[tuple[pulp.LpVariable, pulp.LpVariable | None]]) -> None:
+    """Spot columns to zero; their hours move to the on-demand twin in the warm start. On-demand
+    hours deliver at least what the derated spot hours did, so the start stays feasible unless a
+    budget or cap is tight: without it HiGHS may spend the whole time limit finding any plan."""
+    for spot, on_demand in columns:
+        if on_demand is not None and spot.varValue:
+            on_demand.varValue = (on_demand.varValue or 0.0) + spot.varValue
+        spot.varValue = 0.0
+        spot.upBound = 0
 
 
 def _cap_step(model: Model, label: str) -> int:
@@ -791,7 +808,7 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
             w.model_copy(update={"deadline_days": w.deadline_days * f}) if isinstance(w, TrainingRun) else w
             for w in budget.workloads
         ]
-        status, _ = pipeline_cost(_fit_horizon(modified(budget, workloads=stretched)), catalog, opts)
+        status, _, _ = pipeline_cost(_fit_horizon(modified(budget, workloads=stretched)), catalog, opts)
         return status in ("optimal", "feasible")
 
     hi = 3652.5 / max(r.deadline_days for r in runs)  # the longest run stretched to ten years

@@ -25,25 +25,38 @@ MAX_LATENCY_WHAT_IFS = 3
 
 
 def best_latency(
-    model_or_cands: Candidates, svc: InferenceService, catalog: Catalog, accelerator: str
+    model_or_cands: Candidates,
+    svc: InferenceService,
+    catalog: Catalog,
+    accelerator: str,
+    sizes: set[int] | None = None,
 ) -> tuple[float, float]:
-    """(best TPOT ms, best TTFT ms) any instance of `accelerator` reaches for the service's buckets:
-    batch 1, the largest instance size (most tensor parallelism) in the catalog."""
+    """(best TPOT ms, best TTFT ms) an instance of `accelerator` reaches for the service's buckets:
+    batch 1, over every tensor-parallel degree of the instance sizes given (default: every size the
+    catalog sells)."""
     needs = model_or_cands.services[svc.name]
     acc = catalog.accelerator(accelerator)
-    sizes = sorted({o.gpus_per_instance for o in catalog.offerings if o.accelerator == accelerator})
+    sold = sizes or {o.gpus_per_instance for o in catalog.offerings if o.accelerator == accelerator}
     best_tpot = best_ttft = math.inf
-    for gpus in reversed(sizes):
-        tpot = ttft = 0.0
-        for b in needs.buckets:
-            est = compute.estimate_inference(
-                needs.arch, acc, gpus, svc.precision, b.input_tokens, b.output_tokens, max_batch=1
-            )
-            if not est.feasible or est.tpot_ms is None or est.ttft_ms is None:
-                break
-            tpot, ttft = max(tpot, est.tpot_ms), max(ttft, est.ttft_ms)
-        else:
-            best_tpot, best_ttft = min(best_tpot, tpot), min(best_ttft, ttft)
+    for gpus in sorted(sold, reverse=True):
+        for t in compute.tensor_parallel_degrees(gpus):  # at batch 1 the default picks the smallest t
+            tpot = ttft = 0.0
+            for b in needs.buckets:
+                est = compute.estimate_inference(
+                    needs.arch,
+                    acc,
+                    gpus,
+                    svc.precision,
+                    b.input_tokens,
+                    b.output_tokens,
+                    max_batch=1,
+                    tensor_parallel=t,
+                )
+                if not est.feasible or est.tpot_ms is None or est.ttft_ms is None:
+                    break
+                tpot, ttft = max(tpot, est.tpot_ms), max(ttft, est.ttft_ms)
+            else:
+                best_tpot, best_ttft = min(best_tpot, tpot), min(best_ttft, ttft)
     return best_tpot, best_ttft
 
 
@@ -56,13 +69,16 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
             continue
         excluded = [e for e in model.candidates.excluded(w) if e.code == "latency"]
         cheapest: dict[str, float] = {}
+        sizes: dict[str, set[int]] = defaultdict(set)  # instance sizes the targets excluded
         for e in excluded:
             o = next((g.offering for g in model.candidates.groups if g.id == e.group), None)
+            if o is not None:
+                sizes[e.accelerator].add(o.gpus_per_instance)
             price = o.price_per_gpu_hour(Term.ON_DEMAND) if o else None
             if price is not None:
                 cheapest[e.accelerator] = min(price, cheapest.get(e.accelerator, math.inf))
         for acc in sorted(cheapest, key=lambda a: cheapest[a])[:MAX_LATENCY_WHAT_IFS]:
-            tpot, ttft = best_latency(model.candidates, svc, catalog, acc)
+            tpot, ttft = best_latency(model.candidates, svc, catalog, acc, sizes[acc])
             if not math.isfinite(tpot):
                 continue
             changes = {}
@@ -75,7 +91,7 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
                 parts.append(f"TTFT {svc.ttft_ms:g} → {changes['ttft_ms']} ms")
             if not changes:
                 continue
-            status, cost = pipeline_cost(with_run(model.budget, w, **changes), catalog, opts)
+            status, cost, gap = pipeline_cost(with_run(model.budget, w, **changes), catalog, opts)
             ok = cost is not None
             out.append(
                 WhatIf(
@@ -85,6 +101,7 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
                     status,
                     cost if ok else None,
                     (cost - base) if ok and cost is not None else None,
+                    gap if status == "feasible" else None,
                 )
             )
     return out

@@ -225,7 +225,8 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
                 if w.cost_usd is None:
                     out.append(f"- {w.description}: {w.status} (no plan)")
                 else:
-                    out.append(f"- {w.description}: {format_usd(w.cost_usd)} ({_signed(w.delta_usd)})")
+                    bound = "" if w.mip_gap is None else f"; time limit: within {w.mip_gap:.1%} of optimal"
+                    out.append(f"- {w.description}: {format_usd(w.cost_usd)} ({_signed(w.delta_usd)}{bound})")
         if plan.runner_ups:
             out.append(h("Runner-ups"))
             for r in plan.runner_ups:
@@ -260,6 +261,32 @@ def render_markdown(plan: Plan) -> str:
     return render_text(plan, fmt="github")
 
 
+def tco_tables(comparison: Any, scenarios: list[str], years: int) -> tuple[list[list[str]], list[list[str]]]:
+    """The comparison's TCO as display rows: by cost category (total over the horizon; categories
+    that are zero everywhere left out) and by year (plus what falls after the horizon, if any)."""
+    tco = comparison.tco_table()
+    by_category = []
+    for row in tco:
+        totals = [row[k]["total_usd"] for k in scenarios]
+        if any(t and abs(t) > 0.005 for t in totals):
+            by_category.append(
+                [row["label"], *(_usd(t) if t is not None and abs(t) > 0.005 else "" for t in totals)]
+            )
+    by_year = []
+    for i in range(years):
+        cells = []
+        for k in scenarios:
+            vals = [row[k]["per_year_usd"][i] for row in tco if row[k]["total_usd"] is not None]
+            cells.append(_usd(sum(vals)) if vals else "")
+        by_year.append([f"year {i + 1}", *cells])
+    after = [
+        sum(row[k]["after_horizon_usd"] for row in tco if row[k]["total_usd"] is not None) for k in scenarios
+    ]
+    if any(abs(a) > 0.005 for a in after):
+        by_year.append(["after the horizon", *(_usd(a) for a in after)])
+    return by_category, by_year
+
+
 def render_comparison(comparison: Any, fmt: str = "simple") -> str:
     """Cloud only vs own data center only vs mixed: TCO per year and in total, break-even, and the
     mixed plan with its explanation."""
@@ -277,28 +304,9 @@ def render_comparison(comparison: Any, fmt: str = "simple") -> str:
         tabulate(summary, headers=["scenario", "status", "total"], tablefmt=fmt, disable_numparse=True)
     )
     years = math.ceil(comparison.horizon_months / 12)
-    tco = comparison.tco_table()
-    table = []
-    for row in tco:
-        totals = [row[k]["total_usd"] for k in names]
-        if any(t and abs(t) > 0.005 for t in totals):
-            table.append(
-                [row["label"], *(_usd(t) if t is not None and abs(t) > 0.005 else "" for t in totals)]
-            )
+    table, per_year = tco_tables(comparison, list(names), years)
     out.append(h("By category (USD over the horizon)"))
     out.append(tabulate(table, headers=["cost", *names.values()], tablefmt=fmt, disable_numparse=True))
-    per_year = []
-    for i in range(years):
-        cells = []
-        for k in names:
-            vals = [row[k]["per_year_usd"][i] for row in tco if row[k]["total_usd"] is not None]
-            cells.append(_usd(sum(vals)) if vals else "")
-        per_year.append([f"year {i + 1}", *cells])
-    after = [
-        sum(row[k]["after_horizon_usd"] for row in tco if row[k]["total_usd"] is not None) for k in names
-    ]
-    if any(abs(a) > 0.005 for a in after):
-        per_year.append(["after the horizon", *(_usd(a) for a in after)])
     out.append(h("By year (USD; commitments and servers spread over the months they cover)"))
     out.append(tabulate(per_year, headers=["", *names.values()], tablefmt=fmt, disable_numparse=True))
     be = comparison.break_even

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner import __version__, plots
-from planner.report import _TERM_LABEL, _aggregated_rows, _signed, workload_lines
+from planner.report import _TERM_LABEL, _aggregated_rows, _signed, tco_tables, workload_lines
 from planner.result import BindingConstraint, Plan, exclusion_summary
 from planner.units import format_usd
 
@@ -381,7 +381,7 @@ def _plan_body(plan: Plan, level: int, prefix: str) -> tuple[str, list[tuple[str
             rows = [
                 [
                     w.description,
-                    w.status,
+                    w.status if w.mip_gap is None else f"{w.status} (gap {w.mip_gap:.1%})",
                     _usd(w.cost_usd),
                     _signed(w.delta_usd) if w.cost_usd is not None else "no plan",
                 ]
@@ -504,28 +504,7 @@ def _comparison_html(c: Comparison) -> str:
         )
     add("plots", "Plots", "\n".join(figs))
 
-    names = list(_SCENARIOS)
-    tco = c.tco_table()
-    table = []
-    for row in tco:
-        totals = [row[k]["total_usd"] for k in names]
-        if any(t and abs(t) > 0.005 for t in totals):
-            table.append(
-                [row["label"], *(_usd(t) if t is not None and abs(t) > 0.005 else "" for t in totals)]
-            )
-    years = math.ceil(c.horizon_months / 12)
-    per_year = []
-    for i in range(years):
-        cells = []
-        for k in names:
-            vals = [row[k]["per_year_usd"][i] for row in tco if row[k]["total_usd"] is not None]
-            cells.append(_usd(sum(vals)) if vals else "")
-        per_year.append([f"year {i + 1}", *cells])
-    after = [
-        sum(row[k]["after_horizon_usd"] for row in tco if row[k]["total_usd"] is not None) for k in names
-    ]
-    if any(abs(a) > 0.005 for a in after):
-        per_year.append(["after the horizon", *(_usd(a) for a in after)])
+    table, per_year = tco_tables(c, list(_SCENARIOS), math.ceil(c.horizon_months / 12))
     add(
         "categories",
         "Cost by category (USD over the horizon)",

@@ -42,6 +42,7 @@ class WhatIf:
     status: str
     cost_usd: float | None
     delta_usd: float | None  # vs the plan; negative = saves money
+    mip_gap: float | None = None  # proven relative gap of a "feasible" (time-limited) re-solve
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,15 @@ from planner.model.timeline import build_timeline
 from planner.workloads import Budget
 
 
-def pipeline_cost(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None]:
-    """Status and cost of planning a modified budget from scratch (candidates depend on it)."""
+def pipeline_cost(
+    budget: Budget, catalog: Catalog, opts: PlanOptions
+) -> tuple[str, float | None, float | None]:
+    """Status, cost and proven MIP gap of planning a modified budget from scratch (candidates
+    depend on it)."""
     cands = generate_candidates(budget, catalog, prune=opts.prune_dominated)
-    model = build_model(budget, cands, build_timeline(budget))
+    model = build_model(budget, cands, build_timeline(budget), compact=opts.compact_model)
     res = solve(model.prob, opts)
-    return res.status, (model.cost_value() if res.has_solution else None)
+    return res.status, (model.cost_value() if res.has_solution else None), res.mip_gap
 
 
 def modified(budget: Budget, **changes: Any) -> Budget:

@@ -365,15 +365,25 @@ def generate_candidates(
     if prune:
         terms = sorted({t for ctx in contexts.values() for t in ctx.terms})
         caps = budget.constraints.caps
+        per_workload = {
+            g.id: [_capability(w, contexts[w.name], g) for w in budget.workloads] for g in eligible
+        }
+        capability = {gid: tuple(x for c in caps_w for x in c) for gid, caps_w in per_workload.items()}
+        # A group no workload can use (no FLOPs, no tokens for any bucket) is left to the
+        # per-workload filters below, so that its exclusion says why (latency, allow-list,
+        # precision) rather than "dominated" by a group that workload cannot use either.
+        usable = {
+            gid for gid, caps_w in per_workload.items() if any(c[0] > 0 or any(c[1:-1]) for c in caps_w)
+        }
+        useless = [g for g in eligible if g.id not in usable]
         eligible, dominated = prune_dominated(
-            eligible,
+            [g for g in eligible if g.id in usable],
             terms,
             cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps),
             egress_of=lambda g: g.egress_usd_per_gb or 0.0,
-            capability=lambda g: tuple(
-                x for w in budget.workloads for x in _capability(w, contexts[w.name], g)
-            ),
+            capability=lambda g: capability[g.id],
         )
+        eligible += useless
         for d in dominated:
             cands.exclusions += [
                 _exclusion(w.name, d.group, ("dominated", d.reason)) for w in budget.workloads

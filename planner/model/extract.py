@@ -28,8 +28,8 @@ from planner.units import DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_MONTH
 
 ALLOCATION_COLUMNS = [
     "workload", "row_type", "provider", "region", "zones", "instance_type", "accelerator",
-    "gpus_per_instance", "instances", "gpus", "term", "start_month", "months", "snapshot", "slice",
-    "tokens_per_s", "gpu_hours", "used_gpu_hours", "utilization", "price_per_hour_usd", "cost_usd",
+    "gpus_per_instance", "instances", "gpus", "term", "start_month", "months", "month", "snapshot",
+    "slice", "tokens_per_s", "gpu_hours", "used_gpu_hours", "utilization", "price_per_hour_usd", "cost_usd",
 ]  # fmt: skip
 USAGE_COLUMNS = [
     "workload", "provider", "region", "instance_type", "term", "month", "slice", "segment", "segment_hours",
@@ -56,6 +56,7 @@ def _base_row(g: OfferingGroup) -> dict[str, Any]:
         "instance_type": g.offering.instance_type,
         "accelerator": g.accelerator.id,
         "gpus_per_instance": g.gpus,
+        "month": None,
         "snapshot": None,
         "slice": None,
         "tokens_per_s": None,
@@ -267,6 +268,7 @@ def inference_rows(model: Model) -> list[dict[str, Any]]:
                                 "term": t.value,
                                 "start_month": m,
                                 "months": hours / HOURS_PER_MONTH,
+                                "month": m,
                                 "snapshot": snapshot,
                                 "slice": k,
                                 "tokens_per_s": n * derate * rate,

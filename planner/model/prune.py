@@ -41,6 +41,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from planner.enums import Term
 
 if TYPE_CHECKING:  # candidates imports this module to prune its groups
@@ -65,10 +67,6 @@ def _vector(
     n = g.gpus
     prices = tuple(p / n if (p := g.price(t)) is not None else _INF for t in terms)
     return (*prices, egress, *(-c / n for c in capability))
-
-
-def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    return all(x <= y for x, y in zip(a, b, strict=True))
 
 
 def _can_stand_in(h: OfferingGroup, g: OfferingGroup) -> bool:
@@ -104,18 +102,17 @@ def prune_dominated(
         # Sorted by the vector (then input order) a dominator always comes before what it dominates,
         # and of two equal vectors the earlier one is kept.
         order = sorted(members, key=lambda i: (vectors[i], i))
-        frontier: list[int] = []
+        # The frontier as one array, so "who dominates i" is one vectorised comparison per group
+        # (a catalog has thousands of groups; a pairwise Python loop costs seconds).
+        front = np.empty((len(order), len(vectors[order[0]])))
+        front_ids: list[int] = []
         for i in order:
-            by = next(
-                (
-                    f
-                    for f in frontier
-                    if _dominates(vectors[f], vectors[i]) and _can_stand_in(groups[f], groups[i])
-                ),
-                None,
-            )
+            v = np.asarray(vectors[i])
+            hits = np.flatnonzero((front[: len(front_ids)] <= v).all(axis=1))
+            by = next((front_ids[j] for j in hits if _can_stand_in(groups[front_ids[j]], groups[i])), None)
             if by is None:
-                frontier.append(i)
+                front[len(front_ids)] = v
+                front_ids.append(i)
                 continue
             keep[i] = False
             dominated.append(Dominated(groups[i], groups[by], _reason(groups[i], groups[by], terms)))
