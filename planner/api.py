@@ -10,7 +10,7 @@ import pandas as pd
 
 from planner.catalog.catalog import Catalog
 from planner.catalog.load import load_catalog
-from planner.errors import PlannerError, SolverError
+from planner.errors import InputError, PlannerError, Problem, SolverError
 from planner.model.build import build_model
 from planner.model.candidates import Candidates, generate_candidates
 from planner.model.extract import (
@@ -51,8 +51,19 @@ def resolve_catalog(budget: Budget, catalog: Catalog | str | Path | None) -> Cat
         return load_catalog(catalog)
     if budget.catalog == "default":
         return load_catalog(None)
-    path = Path(budget.catalog)
-    return load_catalog(path if path.is_absolute() else budget.base_dir / path)
+    path = Path(budget.catalog).expanduser()
+    path = path if path.is_absolute() else budget.base_dir / path
+    if not path.exists():
+        raise InputError(
+            [
+                Problem(
+                    f"catalog not found: {path} (a catalog folder, a SkyPilot catalog, or `default`)",
+                    source=budget.source,
+                    location="catalog",
+                )
+            ]
+        )
+    return load_catalog(path)
 
 
 def plan(

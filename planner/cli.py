@@ -23,7 +23,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+        # argparse quotes arguments as typed: escape control characters so the error stays one line.
+        shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {shown}\n")
 
 
 def _typed(parse: Callable[[Any], float], what: str) -> Callable[[str], float]:

@@ -1,4 +1,9 @@
-"""File input/output shared by every loader and writer: safe YAML with positions, atomic writes."""
+"""File input/output shared by every loader and writer: safe YAML with positions, atomic writes.
+
+YAML is read with PyYAML's SafeLoader (no tag can build a Python object) and checked for what
+safe_load lets through silently: a key given twice (the first value would be lost), aliases that
+refer to themselves, and aliases nested in aliases that expand to millions of values.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,14 @@ from typing import Any
 
 import yaml
 
-from planner.errors import InputError, Problem
+from planner.errors import InputError, OutputError, Problem
+
+MAX_YAML_VALUES = 1_000_000
+"""Most values a YAML file may expand to once aliases are followed (a 'billion laughs' guard)."""
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file with yaml.safe_load; syntax errors name the file, line and column."""
+    """Parse a YAML file safely (see parse_yaml); errors name the file, line and column."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -23,20 +31,171 @@ def read_yaml(path: str | Path) -> Any:
         raise InputError(f"expected a file, got a directory: {path}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_yaml(text, source=str(path))
 
 
-def parse_yaml(text: str, source: str = "<string>") -> Any:
-    """yaml.safe_load (never executes tags) with a one-line error carrying line and column."""
+class _NoDuplicateKeys(yaml.constructor.SafeConstructor):
+    """Loader mixin: a key given twice in one mapping is an error instead of keeping the last value."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: SafeLoader reports it below
+                continue
+            if first is not key_node.start_mark:
+                raise yaml.constructor.ConstructorError(
+                    f"key {key!r} appears twice in this mapping (also at line {first.line + 1}); "
+                    "keep one, or the first value would be lost",
+                    None,
+                    None,
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Loader(_NoDuplicateKeys, yaml.SafeLoader):
+    """Pure-Python SafeLoader (exact error positions and messages)."""
+
+
+class _FastLoader(_NoDuplicateKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's parser (8x faster) with the same safe constructor; used for large catalog files."""
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Number of values `root` expands to with aliases followed (ValueError on a self-reference)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_VALUES + 1)
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise ValueError(f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}")
+        active.add(key)
+        stack.append((node, True))
+        stack += [(c, False) for c in _children(node) if id(c) not in sizes]
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+_HINTS = (
+    ("'\\t'", "indent with spaces, not tabs"),
+    ("<block end>", "check the indentation of this line against the lines above"),
+    ("mapping values are not allowed here", "a value containing ': ' must be quoted"),
+    ("could not find expected ':'", "a key needs ': ' after it; check the indentation"),
+    ("another document", "put one document in the file (remove the '---' line)"),
+)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
+    """One line: what is wrong, where, where the enclosing construct starts, and a hint."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+    what = exc.problem or exc.context or "invalid YAML"
+    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in what:
+        tag = what.split("tag ", 1)[1]
+        return Problem(
+            f"unsupported YAML tag {tag}: input files are plain data (tags that would build Python "
+            "objects are refused); remove the tag",
+            source=source,
+            location=where,
+        )
+    if isinstance(exc, yaml.constructor.ConstructorError) and "appears twice" in what:
+        return Problem(what, source=source, location=where)
+    hint = next((h for needle, h in _HINTS if needle in what), None)
+    context = ""
+    if exc.context and not exc.context.startswith("while "):
+        what = f"{exc.context}, {what}"  # "expected a single document in the stream, but found another"
+    elif exc.context and exc.context_mark and exc.context_mark is not mark:
+        construct = exc.context.split(" ", 2)[-1]  # "while parsing a flow sequence" -> "a flow sequence"
+        context = (
+            f" (in {construct} that starts at line {exc.context_mark.line + 1}, "
+            f"column {exc.context_mark.column + 1})"
+        )
+    message = f"YAML syntax error: {what}{context}" + (f"; {hint}" if hint else "")
+    return Problem(message, source=source, location=where)
+
+
+def parse_yaml(text: str, source: str = "<string>", fast: bool = False) -> Any:
+    """Safe YAML (SafeLoader: never builds objects from tags) with one-line errors carrying line and
+    column; also refuses duplicate keys, self-referencing aliases and alias bombs.
+
+    fast: parse with libyaml when available; an error is then re-read by the pure-Python parser,
+    whose messages and positions the tests pin.
+    """
+    if fast and hasattr(yaml, "CSafeLoader"):
+        try:
+            return _parse(text, source, _FastLoader)
+        except InputError:
+            pass
+    return _parse(text, source, _Loader)
+
+
+def _parse(text: str, source: str, loader_class: type[Any]) -> Any:
+    loader = None
     try:
-        return yaml.safe_load(text)
+        loader = loader_class(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            size = _expanded_size(node)
+        except ValueError as exc:
+            raise InputError(
+                [Problem("YAML alias refers to itself: a value cannot contain itself", source, str(exc))]
+            ) from None
+        if size > MAX_YAML_VALUES:
+            raise InputError(
+                [
+                    Problem(
+                        f"YAML aliases expand to more than {MAX_YAML_VALUES:,} values; "
+                        "write the values out instead of nesting aliases",
+                        source=source,
+                    )
+                ]
+            )
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        what = exc.problem or exc.context or "invalid YAML"
-        raise InputError([Problem(f"YAML syntax error: {what}", source=source, location=where)]) from None
+        raise InputError([_syntax_problem(exc, source)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InputError(
+            [
+                Problem(
+                    f"YAML error: character {char} is not allowed in YAML text; remove it",
+                    source=source,
+                    location=f"line {line}, column {column}",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(f"YAML error: {exc}", source=source)]) from None
+        raise InputError([Problem(f"YAML error: {' '.join(str(exc).split())}", source=source)]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _file_mode(path: Path) -> int:
@@ -50,19 +209,31 @@ def _file_mode(path: Path) -> int:
 
 
 def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file, and
+    a failed write (disk full, no permission) leaves the old file as it was.
+
+    OSError is raised as OutputError naming the file, the reason and the fix.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data if isinstance(data, bytes) else data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp: str | None = None
     try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise OutputError(
+                f"cannot write {path}: {exc.strerror or exc}; nothing was changed "
+                "(choose another --output path or free space)"
+            ) from None
         raise

@@ -13,16 +13,25 @@ from planner.workloads import Budget
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
+    """'did you mean a, b?' with up to 4 names by difflib ratio (ties alphabetical), else some known."""
     known = sorted(set(known))
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=4, cutoff=0.5)
+    matcher = difflib.SequenceMatcher(b=name.lower(), autojunk=False)
+    scored = []
+    for k in known:
+        matcher.set_seq1(k.lower())
+        scored.append((-matcher.ratio(), k))
+    close = [k for score, k in sorted(scored) if -score >= 0.5][:4]
     if close:
-        return f"did you mean {', '.join(lowered[c] for c in close)}?"
+        return f"did you mean {', '.join(close)}?"
     return f"known: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''}"
 
 
 def check_references(budget: Budget, catalog: Catalog, source: str | None = None) -> None:
-    """Raise InputError listing every unknown model, accelerator, provider or region name."""
+    """Raise InputError listing every unknown model, accelerator, provider or region name.
+
+    Each problem names `source` (default: the file the budget was read from) and the field path.
+    """
+    source = source if source is not None else budget.source
     problems: list[Problem] = []
     providers = {o.provider for o in catalog.offerings} | set(catalog.providers)
     regions = {o.region for o in catalog.offerings}

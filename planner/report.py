@@ -5,6 +5,7 @@ Every figure carries its unit: dollars are formatted with `$`, column headers na
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections import defaultdict
@@ -79,6 +80,22 @@ def _aggregated_rows(plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
+class _Table(str):
+    """A rendered table: its cells are escaped already, render_text leaves it as it is."""
+
+
+def _md_text(text: str) -> str:
+    """Markdown text with user strings (names) shown as text: HTML-significant characters escaped."""
+    return html.escape(text, quote=False)
+
+
+def _cells(rows: list[list[Any]], fmt: str) -> list[list[Any]]:
+    """Markdown table cells escaped: a '|' in a name would split its cell, '<' would start HTML."""
+    if fmt != "github":
+        return rows
+    return [[_md_text(str(c)).replace("|", "\\|") for c in row] for row in rows]
+
+
 def allocation_table(plan: Plan, fmt: str = "simple") -> str:
     """Purchases (rent, commitment, egress rows) and draws, with units in the headers. Service rows
     are summed per offering and term (GPUs: the peak over the month-snapshots)."""
@@ -108,7 +125,7 @@ def allocation_table(plan: Plan, fmt: str = "simple") -> str:
         "workload", "row", "term", "provider/region", "instance", "accelerator", "GPUs",
         "start month", "months", "GPU-hours", "used", "USD/instance-hour", "cost (USD)",
     ]  # fmt: skip
-    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+    return _Table(tabulate(_cells(rows, fmt), headers=headers, tablefmt=fmt, disable_numparse=True))
 
 
 def service_table(plan: Plan, w: dict[str, Any], fmt: str = "simple") -> str:
@@ -139,7 +156,7 @@ def service_table(plan: Plan, w: dict[str, Any], fmt: str = "simple") -> str:
     headers = ["month", "snapshot", "h/day", "requests/s", "demand tok/s", "supplied tok/s"] + [
         f"GPUs {_TERM_LABEL.get(t, t)}" for t in terms
     ]
-    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+    return _Table(tabulate(_cells(rows, fmt), headers=headers, tablefmt=fmt, disable_numparse=True))
 
 
 def workload_lines(plan: Plan) -> list[str]:
@@ -246,6 +263,8 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
         out.append(h("Verification"))
         out.append(f"independent check: {'passed' if v.ok else 'FAILED'} ({len(v.checks)} checks)")
         out += [f"- FAILED {c.name}: {c.detail}" for c in v.failures()]
+    if md:
+        out = [line if isinstance(line, _Table) else _md_text(line) for line in out]
     return "\n".join(out) + "\n"
 
 

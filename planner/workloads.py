@@ -8,6 +8,7 @@ user and a YAML author use the same field names. Units are parsed here, once: "7
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,11 +17,12 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 from planner.catalog.datacenter import DatacenterOverrides
 from planner.catalog.schema import StrictModel
 from planner.enums import Precision, Term
-from planner.errors import InputError, Problem, problems_from_validation
+from planner.errors import InputError, Problem, describe_validation
 from planner.io import read_yaml
 from planner.units import DAYS_PER_MONTH, USD, Count, Days, Fraction
 
 PositiveCount = Annotated[Count, Field(gt=0)]
+MAX_HORIZON_MONTHS = 120  # ten years: the longest plan (and timeline) the planner builds
 
 
 class _Workload(StrictModel):
@@ -41,6 +43,11 @@ class _Workload(StrictModel):
     max_spot_fraction: Fraction | None = Field(
         default=None, description="Share of this workload's GPU-hours allowed on spot; default: the budget's."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return _printable_name(v)
 
     @model_validator(mode="after")
     def _model_or_params(self) -> _Workload:
@@ -181,6 +188,17 @@ class InferenceService(_Workload):
         description="CSV of measured tokens/s per (accelerator, gpus, input, output); overrides estimates.",
     )
 
+    @field_validator("requests_per_s", mode="before")
+    @classmethod
+    def _number_or_list(cls, v: Any) -> Any:
+        # One clear message instead of one per branch of the number-or-list union.
+        if isinstance(v, bool) or not isinstance(v, (int, float, list)):
+            raise ValueError(
+                f"expected requests per second as a number (e.g. 50) or a list with one number per "
+                f"month (e.g. [10, 20, 40]), got {v!r}"
+            )
+        return v
+
     @model_validator(mode="after")
     def _shape(self) -> InferenceService:
         has_single = self.input_tokens is not None or self.output_tokens is not None
@@ -303,6 +321,20 @@ class Constraints(StrictModel):
         description="Count only the in-horizon months of a commitment (its remainder is assumed resold/used).",
     )
 
+    @model_validator(mode="after")
+    def _distinct_caps(self) -> Constraints:
+        first: dict[tuple[str | None, ...], int] = {}
+        for i, cap in enumerate(self.caps):
+            key = tuple(x.casefold() if x else None for x in (cap.accelerator, cap.provider, cap.region))
+            j = first.setdefault(key, i)
+            if j != i:
+                smaller = min(cap.max_gpus, self.caps[j].max_gpus)
+                raise ValueError(
+                    f"caps[{i}] has the same filters as caps[{j}] ({cap.label}): merge them into one cap "
+                    f"(the smaller max_gpus, {smaller}, is the one that applies)"
+                )
+        return self
+
 
 class Budget(StrictModel):
     """A budget file: workloads over a horizon, constraints, and the catalog to plan on."""
@@ -314,7 +346,7 @@ class Budget(StrictModel):
     horizon_months: int | None = Field(
         default=None,
         gt=0,
-        le=120,
+        le=MAX_HORIZON_MONTHS,
         description="Planning horizon; default: 12 or enough to cover every workload.",
     )
     constraints: Constraints = Field(default_factory=Constraints)
@@ -325,6 +357,22 @@ class Budget(StrictModel):
     )
 
     _base_dir: Path | None = PrivateAttr(default=None)
+    _source: str | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return _printable_name(v)
+
+    @field_validator("workloads", mode="before")
+    @classmethod
+    def _not_empty(cls, v: Any) -> Any:
+        if isinstance(v, list) and not v:
+            raise ValueError(
+                "must list at least one workload: a training run (kind: training) "
+                "or an inference service (kind: inference)"
+            )
+        return v
 
     @field_validator("workloads")
     @classmethod
@@ -337,13 +385,23 @@ class Budget(StrictModel):
     @model_validator(mode="after")
     def _fits_horizon(self) -> Budget:
         if self.horizon_months is None:
+            if self.horizon > MAX_HORIZON_MONTHS:
+                last = max(self.workloads, key=_end_month)
+                raise ValueError(
+                    f"workload {last.name!r} runs to month {_end_month(last):,.2f}, beyond the "
+                    f"{MAX_HORIZON_MONTHS}-month limit of a plan: shorten its deadline_days or start_month"
+                )
             return self
         for w in self.workloads:
-            end = w.end_month if isinstance(w, TrainingRun) else float(w.start_month + 1)
+            end = _end_month(w)
             if end > self.horizon_months + 1e-9:
-                raise ValueError(
-                    f"workload {w.name!r} runs to month {end:.2f} but horizon_months is {self.horizon_months}: "
+                fix = (
                     f"raise horizon_months to {math.ceil(end)} or move the workload"
+                    if math.ceil(end) <= MAX_HORIZON_MONTHS
+                    else f"shorten its deadline_days or start_month (plans cover at most {MAX_HORIZON_MONTHS} months)"
+                )
+                raise ValueError(
+                    f"workload {w.name!r} runs to month {end:.2f} but horizon_months is {self.horizon_months}: {fix}"
                 )
         return self
 
@@ -361,14 +419,63 @@ class Budget(StrictModel):
         """Folder relative paths in the budget (catalog, throughput tables) are resolved against."""
         return self._base_dir or Path.cwd()
 
-    def with_base_dir(self, base_dir: Path) -> Budget:
+    @property
+    def source(self) -> str | None:
+        """The file the budget was read from (None when built in Python); errors name it."""
+        return self._source
+
+    def with_base_dir(self, base_dir: Path, source: str | None = None) -> Budget:
         self._base_dir = base_dir
+        if source is not None:
+            self._source = source
         return self
+
+
+def _end_month(w: TrainingRun | InferenceService) -> float:
+    """Month a workload needs the horizon to reach: a run's deadline, a service's first month."""
+    return w.end_month if isinstance(w, TrainingRun) else float(w.start_month + 1)
+
+
+def _printable_name(v: str) -> str:
+    """Names appear in report headings, table cells and solver row names: one line of text."""
+    if any(not ch.isprintable() for ch in v):
+        raise ValueError(f"a name must be one line of printable text (no newlines or tabs), got {v!r}")
+    return v
 
 
 def _duplicate_names_message(names: list[Any]) -> str | None:
     dups = sorted({str(n) for n in names if n is not None and names.count(n) > 1})
-    return f"duplicate workload names {dups}: names must be unique" if dups else None
+    return f"duplicate workload names {dups}: give each workload a unique name" if dups else None
+
+
+def _workload_index(problem: Problem) -> int:
+    """Sort key keeping each workload's problems together, in file order (budget-wide ones first)."""
+    m = re.match(r"workloads\[(\d+)\]", problem.location or "")
+    return int(m.group(1)) if m else -1
+
+
+def _duplicate_name_problems(raw: Any, source: str) -> list[Problem]:
+    """One problem per repeated workload name, at the repeat, naming the first use."""
+    if not isinstance(raw, list):
+        return []
+    first: dict[str, int] = {}
+    problems = []
+    for i, w in enumerate(raw):
+        name = w.get("name") if isinstance(w, dict) else None
+        if not isinstance(name, str):
+            continue
+        name = name.strip()  # as the model stores it (str_strip_whitespace)
+        j = first.setdefault(name, i)
+        if j != i:
+            problems.append(
+                Problem(
+                    f"duplicate workload name {name!r} (also workloads[{j}].name): "
+                    "give each workload a unique name",
+                    source=source,
+                    location=f"workloads[{i}].name",
+                )
+            )
+    return problems
 
 
 def load_budget(path: str | Path) -> Budget:
@@ -381,22 +488,22 @@ def load_budget(path: str | Path) -> Budget:
 def parse_budget(data: Any, source: str = "<budget>", base_dir: Path | None = None) -> Budget:
     """Validate an already-parsed mapping as a Budget (what load_budget does after reading YAML)."""
     if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise InputError(
-            f"expected a mapping with `name` and `workloads` at the top, got {type(data).__name__}", source
+            f"expected a mapping with `name` and `workloads` at the top (see examples/), got {got}", source
         )
     try:
         budget = Budget.model_validate(data)
     except ValidationError as exc:
-        problems = list(problems_from_validation(exc, source=source))
-        # The model-level duplicate check only runs once every workload validates; check the raw
-        # names too so a file with several mistakes reports all of them at once.
-        raw = data.get("workloads")
-        if isinstance(raw, list):
-            message = _duplicate_names_message([w.get("name") if isinstance(w, dict) else None for w in raw])
-            if message and not any(message in p.message for p in problems):
-                problems.append(Problem(message, source=source, location="workloads"))
-        raise InputError(problems) from None
-    return budget.with_base_dir(base_dir or Path.cwd())
+        problems = describe_validation(exc, Budget, source=source)
+        # The model-level duplicate check only runs once every workload validates, and names no
+        # workload; check the raw names so that each repeat is reported, with the rest of the file.
+        repeats = _duplicate_name_problems(data.get("workloads"), source)
+        if repeats:
+            problems = [p for p in problems if not p.message.startswith("duplicate workload names")]
+        problems += repeats
+        raise InputError(sorted(problems, key=_workload_index)) from None
+    return budget.with_base_dir(base_dir or Path.cwd(), source)
 
 
 def as_budget(spec: Budget | TrainingRun | InferenceService) -> Budget:

@@ -14,6 +14,7 @@ import contextlib
 import csv
 import functools
 import gc
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -133,7 +134,15 @@ def _load_catalog_dir(folder: Path) -> Catalog:
     missing = [n for n in (ACCELERATORS_FILE, PROVIDERS_FILE) if not (folder / n).is_file()]
     if missing or not present:
         what = [*missing, *([] if present else ["offerings.csv (or offerings*.csv / offerings*.yaml)"])]
-        raise CatalogError([Problem(f"catalog folder lacks {', '.join(what)}", source=str(folder))])
+        raise CatalogError(
+            [
+                Problem(
+                    f"catalog folder lacks {', '.join(what)}: a catalog folder holds {ACCELERATORS_FILE}, "
+                    f"{PROVIDERS_FILE} and offerings.csv (docs/catalog.md)",
+                    source=str(folder),
+                )
+            ]
+        )
     problems: list[Problem] = []
     accelerators, locate_acc = _read_yaml_models(
         folder / ACCELERATORS_FILE, Accelerator, "accelerators", problems
@@ -238,7 +247,9 @@ def read_offerings_csv(path: Path, problems: list[Problem]) -> tuple[list[Offeri
         problems += file_problems
         return [], _row_locator(source, [])
     problems += file_problems
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    frame = _read_cells(path, len(header), source, problems)
+    if frame is None:
+        return [], _row_locator(source, [])
     frame.columns = header
     columns = [c for c in header if c in OFFERING_COLUMNS]
     cells = [[None if not v or v.isspace() else v for v in frame[c].tolist()] for c in columns]
@@ -252,6 +263,58 @@ def read_offerings_csv(path: Path, problems: list[Problem]) -> tuple[list[Offeri
     locate = _row_locator(source, rows)
     offerings, kept = _validate_models(Offering, records, locate, problems)
     return offerings, _subset(locate, kept)
+
+
+def _read_cells(path: Path, width: int, source: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """All cells as text, with pandas' C parser; a file it cannot read exactly (rows longer than
+    the header, which it would shift or cut, or bad quoting) is re-read row by row with the csv
+    module: rows with extra non-empty cells or an unclosed quote become problems (None returned),
+    extra empty cells are dropped."""
+    frame: pd.DataFrame | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False
+            )
+        except pd.errors.ParserError:
+            frame = None
+    if frame is not None and not caught:
+        return frame
+    rows, found = _csv_rows(path, width, source)  # the slow, exact path: rare
+    if found:
+        problems += found
+        return None
+    return pd.DataFrame([(row + [""] * width)[:width] for row in rows], columns=range(width), dtype=str)
+
+
+def _csv_rows(path: Path, width: int, source: str) -> tuple[list[list[str]], list[Problem]]:
+    """Data rows of a CSV read with the csv module, and the rows that cannot be read exactly."""
+    rows: list[list[str]] = []
+    problems = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            next(reader, None)
+            for row in reader:
+                rows.append(row)
+                if len(row) > width and any(cell.strip() for cell in row[width:]):
+                    problems.append(
+                        Problem(
+                            f"{len(row)} cells but the header has {width} columns: quote a cell that "
+                            "contains a comma, or remove the extra cells",
+                            source=source,
+                            location=f"row {reader.line_num}",
+                        )
+                    )
+        except csv.Error as exc:
+            reason = str(exc)
+            if "end of data" in reason:
+                reason = 'a quoted cell is never closed; close its quote (")'
+            else:
+                reason = f"CSV syntax error: {reason}; check the quotes"
+            problems.append(Problem(reason, source=source, location=f"row {reader.line_num}"))
+    return rows, problems
 
 
 def _csv_header(path: Path, source: str, problems: list[Problem]) -> list[str] | None:
@@ -373,15 +436,9 @@ def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | N
 
 
 def _fast_yaml(text: str, source: str) -> Any:
-    """safe_load with libyaml's C loader when available (8x faster); the pure-Python parser
-    (planner.io.parse_yaml) re-reads a broken file to report the error with line and column."""
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is not None:
-        try:
-            return yaml.load(text, Loader=loader)
-        except yaml.YAMLError:
-            pass
-    return parse_yaml(text, source=source)
+    """planner.io.parse_yaml with libyaml's C parser when available (8x faster); a broken file is
+    re-read by the pure-Python parser to report the error with line and column."""
+    return parse_yaml(text, source=source, fast=True)
 
 
 def _yaml_locator(source: str, key: str, root: Callable[[], yaml.Node | None]) -> Locator:

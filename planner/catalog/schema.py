@@ -21,6 +21,8 @@ _AS_OF_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 def check_as_of(v: object) -> str:
     """A date of validity as text: YYYY-MM-DD, YYYY-MM or YYYY (YAML dates are accepted)."""
+    if v is None:
+        raise ValueError("required value is empty: give the date the figures were valid, e.g. 2025-06-30")
     text = str(v).strip()
     if not _AS_OF_RE.match(text):
         raise ValueError(f"as_of must be a date like 2025-06-30, 2025-06 or 2025, got {v!r}")

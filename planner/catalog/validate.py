@@ -41,14 +41,33 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
+_REQUIRED_HINTS = {
+    "source": "give where the figures come from (a URL, or a dataset and its commit)",
+    "as_of": "give the date the figures were valid, e.g. 2025-06-30",
+}
+
+
+def _field_hint(field: str) -> str | None:
+    """What a catalog field holds, for 'required value is empty' messages."""
+    if field in _REQUIRED_HINTS:
+        return _REQUIRED_HINTS[field]
+    for model in (Offering, Accelerator, Provider):
+        info = model.model_fields.get(field)
+        if info is not None and info.description:
+            return "give " + info.description[0].lower() + info.description[1:].rstrip(".")
+    return None
+
+
 def friendly_message(err: Mapping[str, Any]) -> str:
     """One pydantic error as a sentence a catalog author can act on."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
     got = f" (got {_shown(value)})"
+    field = str(err["loc"][-1]) if err.get("loc") else ""
     if kind == "missing" or (value is None and kind.endswith("_type")):
-        return "required value is empty"
+        hint = _field_hint(field)
+        return "required value is empty" + (f": {hint}" if hint else "")
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; docs/catalog.md lists the allowed fields)"
     if kind == "greater_than":
@@ -59,9 +78,12 @@ def friendly_message(err: Mapping[str, Any]) -> str:
         op = "<" if kind == "less_than" else "<="
         return f"must be {op} {_number_text(ctx.get('lt', ctx.get('le')))}{got}"
     if kind in ("float_parsing", "float_type", "finite_number"):
-        return f"must be a number{got}"
+        empty = (
+            " (or leave the cell empty if the term is not sold)" if field.endswith("_usd_per_hour") else ""
+        )
+        return f"must be a number{got}: write digits only, e.g. 2.5, without units or currency signs{empty}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"must be a whole number{got}"
+        return f"must be a whole number{got}: write digits only, e.g. 8"
     if kind in ("literal_error", "enum"):
         return f"must be one of {ctx.get('expected')}{got}"
     if kind == "string_too_short":
@@ -120,7 +142,8 @@ def check_columns(
     if missing:
         problems.append(
             Problem(
-                "missing required column(s): " + ", ".join(missing),
+                "missing required column(s): " + ", ".join(missing) + "; add them to the header row "
+                "(docs/catalog.md lists the columns)",
                 source=source,
                 location="row 1",
             )
@@ -181,10 +204,14 @@ def cross_reference(
     """
     problems = list(problems or [])
     structural: list[Problem] = []
+    files = {"accelerator": "accelerators.yaml", "provider": "providers.yaml", "offering": "offerings.csv"}
     for items, kind in ((accelerators, "accelerator"), (providers, "provider"), (offerings, "offering")):
         if not items and not problems:
             structural.append(
-                Problem(f"the catalog has no {kind}s; at least one is required", source=catalog)
+                Problem(
+                    f"the catalog has no {kind}s; at least one is required (add one to {files[kind]})",
+                    source=catalog,
+                )
             )
     structural += duplicate_ids(accelerators, "accelerator", locate_accelerator)
     structural += duplicate_ids(providers, "provider", locate_provider)

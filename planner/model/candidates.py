@@ -566,7 +566,7 @@ def _cluster_basics(
     limit_reason = f"the largest cluster considered ({MAX_CLUSTER_GPUS:,} GPUs)"
     if g.offering.cluster_interconnect is None:
         hard_max, limit_kind = 1, "no cluster fabric"
-        limit_reason = "no cluster interconnect is listed for multi-node runs"
+        limit_reason = "without a listed cluster interconnect (no multi-node runs) the offering"
     cap = g.offering.capacity_max_instances
     if cap is not None and cap < hard_max:
         hard_max, limit_kind = cap, "capacity cap"
@@ -641,7 +641,7 @@ def _training_cluster_options(
         return [], (
             "deadline",
             f"cannot deliver {format_count(needs.flops)} FLOPs in {run.deadline_days:g} days: "
-            f"{basics.limit_reason} allows {n_top:,} instances ({n_top * gpi:,} GPUs); "
+            f"{basics.limit_reason} allows {n_top:,} instance{'s' if n_top != 1 else ''} ({n_top * gpi:,} GPUs); "
             f"shortest deadline on this offering ≈ {best_days:.1f} days",
             best_days,
         )

@@ -1,0 +1,126 @@
+"""Solver trouble and plan outcomes as the CLI reports them: exit codes 0, 1 and 3.
+
+HiGHS missing falls back to CBC with the same optimum; no solver at all is one clear error (exit 3);
+a time limit that stops the solver before any plan is exit 3 with what to do; one that stops it
+with a plan returns that plan labelled with its proven gap; an infeasible budget exits 1 with the
+diagnosis. The budgets plan on tests/fixtures/malformed_budgets/catalog (made-up X1000 and Y500).
+
+Hand-computed cost of the training run: 1.44e21 FLOPs at MFU 0.5 and goodput 1 on one 8 x X1000
+instance (8 x 1e15 FLOP/s x 0.5 = 4e15 FLOP/s) take 3.6e5 s = 100 instance-hours x $80 = $8,000.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import planner
+import planner.api
+import planner.model.solve
+from planner.cli import main
+from planner.errors import SolverError
+from planner.workloads import load_budget
+
+CATALOG = Path(__file__).resolve().parent / "fixtures" / "malformed_budgets" / "catalog"
+TRAINING_COST_USD = 1.44e21 / (8 * 1000e12 * 0.5) / 3600 * 80.0  # 100 instance-hours x $80 = $8,000
+
+TRAINING = """\
+  - {name: pretrain, kind: training, params: 1B, flops: 1.44e21, mfu: 0.5, goodput: 1, deadline_days: 30}
+"""
+SERVICE = """\
+  - {name: chat, kind: inference, model: llama-3-8b, input_tokens: 100, output_tokens: 100,
+     requests_per_s: [10, 20, 5], min_replicas: 1}
+"""
+
+
+def budget_file(tmp_path: Path, workloads: str = TRAINING, extra: str = "") -> Path:
+    path = tmp_path / "budget.yaml"
+    path.write_text(f"name: tiny\ncatalog: {CATALOG}\nhorizon_months: 3\n{extra}workloads:\n{workloads}")
+    return path
+
+
+def test_highs_missing_falls_back_to_cbc_with_the_same_cost(tmp_path, monkeypatch):
+    budget = load_budget(budget_file(tmp_path, TRAINING + SERVICE))
+    highs = planner.plan(budget, explain=False)
+    assert highs.solver.name == "HiGHS" and highs.status == "optimal"
+    monkeypatch.setattr(planner.model.solve, "_highs_available", lambda: False)
+    cbc = planner.plan(budget, explain=False)
+    assert cbc.solver.name == "CBC (HiGHS unavailable: pip install highspy)"
+    assert cbc.status == "optimal"
+    assert cbc.total_cost_usd == pytest.approx(highs.total_cost_usd, rel=1e-7)
+    assert cbc.verification.ok
+    training = cbc.allocations[cbc.allocations["workload"] == "pretrain"]
+    assert training["cost_usd"].sum() == pytest.approx(TRAINING_COST_USD, rel=1e-9)
+
+
+def test_cbc_on_request_gives_the_hand_computed_cost(tmp_path, capsys):
+    assert main(["plan", str(budget_file(tmp_path)), "--solver", "cbc", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["solver"]["name"] == "CBC"
+    assert out["total_cost_usd"] == pytest.approx(TRAINING_COST_USD, rel=1e-9)
+
+
+def test_no_solver_at_all_is_one_clear_error_exit_3(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(planner.model.solve, "_highs_available", lambda: False)
+    monkeypatch.setattr(planner.model.solve, "_cbc_available", lambda: False)
+    with pytest.raises(SolverError):
+        planner.plan(load_budget(budget_file(tmp_path)), explain=False)
+    assert main(["plan", str(budget_file(tmp_path))]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "planner: error: no MILP solver is available: install highspy (pip install highspy) or a CBC binary "
+        "(bundled with pulp on most platforms)\n"
+    )
+
+
+def test_time_limit_before_any_plan_is_exit_3_with_what_to_do(tmp_path, capsys):
+    assert main(["plan", str(budget_file(tmp_path, TRAINING + SERVICE)), "--time-limit", "1e-9"]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert re.fullmatch(
+        r"planner: error: HiGHS stopped \(time limit reached\) after \d+\.\d s without finding any plan: "
+        r"raise the time limit \(--time-limit\) or narrow the catalog \(providers, regions, accelerators\)\n",
+        err,
+    )
+
+
+def test_time_limit_with_a_plan_returns_it_labelled_with_its_gap(tmp_path, monkeypatch, capsys):
+    """The solver stopped by its time limit after finding a plan proven within 1.25% of the optimum
+    (simulated: the real solve's result relabelled as HiGHS reports a time-limited incumbent)."""
+    real_solve = planner.api.solve
+
+    def time_limited(prob, options):
+        result = real_solve(prob, options)
+        return dataclasses.replace(
+            result, status="feasible", termination="time limit reached", mip_gap=0.0125
+        )
+
+    monkeypatch.setattr(planner.api, "solve", time_limited)
+    path = str(budget_file(tmp_path))
+    note = "time limit reached: this is the best plan found, proven within 1.25% of optimal"
+    assert main(["plan", path, "--no-explain"]) == 0
+    text = capsys.readouterr().out
+    assert "status: feasible (HiGHS, proven gap 1.250%)" in text
+    assert f"note: {note}" in text
+    assert "total cost: $8,000.00" in text
+    assert main(["plan", path, "--no-explain", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["status"], out["notes"], out["solver"]["mip_gap"]) == ("feasible", [note], 0.0125)
+    assert out["solver"]["termination"] == "time limit reached"
+
+
+def test_infeasible_budget_exits_1_with_the_diagnosis(tmp_path, capsys):
+    path = budget_file(tmp_path, extra="constraints: {budget_usd: 100}\n")
+    assert main(["plan", str(path), "--no-explain"]) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "status: infeasible" in out and "Why there is no plan" in out
+    assert (
+        "- budget short by $7,900.00: the cheapest plan meeting every other constraint costs $8,000.00 "
+        "against a budget of $100.00"
+    ) in out.splitlines()
