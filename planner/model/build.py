@@ -31,8 +31,7 @@ OBJECTIVE_SCALE = 1e-3
 def build_model(budget: Budget, candidates: Candidates, timeline: Timeline, *, compact: bool = True) -> Model:
     """Create variables, every constraint family and the objective (nothing is solved here).
 
-    compact: substitute sole commitment pools and capacity-equals-served services
-    (inference.link_capacity); False builds the plain formulation, for equivalence tests."""
+    compact: substitute capacity for served tokens where that is exact (inference.link_capacity); False builds the plain formulation, for equivalence tests."""
     name = "".join(c if c.isalnum() else "_" for c in budget.name) or "plan"
     model = Model(budget, candidates, timeline, pulp.LpProblem(name, pulp.LpMinimize), compact=compact)
     for w in budget.workloads:
@@ -258,7 +257,7 @@ def define_objective(model: Model) -> None:
     draws += [
         TIE_BREAK_USD_PER_HOUR * (1 + m / 100) * model.timeline.slice_hours(k) * v
         for (w, o, m, k, key), v in model.u.items()
-        if key == COMMITTED and (w, o) not in model.sole_pools
+        if key == COMMITTED
     ]
     model.tie_break = pulp.lpSum(draws)
     model.prob.setObjective((model.total_cost() + model.tie_break) * OBJECTIVE_SCALE)

@@ -17,6 +17,7 @@ fixed costs make small fleets lose and large ones win.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 import pulp
 
@@ -39,9 +40,15 @@ def server_capex_usd(dc: DatacenterCatalog, server: ServerConfig) -> float:
     return tco.server_capex_usd(server.purchase_price_usd, dc.site.network_storage_capex_fraction)
 
 
+def life_months(dc: DatacenterCatalog) -> int:
+    """Months a server is held: its useful life, rounded to whole months (at least one)."""
+    return max(1, round(dc.site.useful_life_years * 12))
+
+
 def net_capex_usd(dc: DatacenterCatalog, server: ServerConfig, bought: int, horizon: int) -> float:
     """Capex of one server bought in month `bought`, less its book value at the horizon end, plus
-    interest on the book value for the months held when the site has a cost of capital."""
+    interest on the book value for the months held (up to its useful life, then it is retired)
+    when the site has a cost of capital (docs/datacenter.md)."""
     site = dc.site
     capex = server_capex_usd(dc, server)
     age = horizon - bought
@@ -51,7 +58,7 @@ def net_capex_usd(dc: DatacenterCatalog, server: ServerConfig, bought: int, hori
             tco.residual_value_usd(capex, m, site.useful_life_years, site.residual_value_fraction)
             * site.cost_of_capital
             / 12.0
-            for m in range(age)
+            for m in range(min(age, life_months(dc)))
         )
     return cost
 
@@ -152,46 +159,82 @@ def _server(model: Model, g: str) -> ServerConfig:
     return server
 
 
+SITE_CATEGORIES = ("own_dc_power", "own_dc_facility", "own_dc_operations")
+
+
 def costs(model: Model) -> dict[str, list[pulp.LpAffineExpression]]:
     """USD of the own data center by category (CATEGORIES)."""
     dc = model.candidates.datacenter
-    groups = own_groups(model)
-    if dc is None or not groups:
+    if dc is None or not own_groups(model):
         return {}
-    site, months = dc.site, model.timeline.months
     out: dict[str, list[pulp.LpAffineExpression]] = {c: [] for c in CATEGORIES}
-    energy = power_usd_per_kwh(dc)
+    months = model.timeline.months
     for (g, t, s), v in model.r.items():
         if t == Term.OWN_DC:
             out["own_dc_capex"].append(net_capex_usd(dc, _server(model, g), s, months) * v)
-    for (g, _m), a in model.held.items():
+    for category, by_month in site_costs_by_month(model).items():
+        for exprs in by_month.values():
+            out[category] += exprs
+    return {k: v for k, v in out.items() if v}
+
+
+def site_costs_by_month(model: Model) -> dict[str, dict[int, list[pulp.LpAffineExpression]]]:
+    """USD of the site's running costs (SITE_CATEGORIES) by category and the month they are paid in,
+    so that a plan's rows follow a growing fleet month by month (module docstring for the terms)."""
+    dc = model.candidates.datacenter
+    if dc is None or not own_groups(model):
+        return {}
+    site = dc.site
+    out: dict[str, dict[int, list[pulp.LpAffineExpression]]] = {c: defaultdict(list) for c in SITE_CATEGORIES}
+    energy = power_usd_per_kwh(dc)
+    for (g, m), a in model.held.items():
         if not model.groups[g].own_dc:
             continue
         server = _server(model, g)
         idle_kw = busy_kw(dc, server) * site.idle_power_fraction
-        out["own_dc_power"].append(idle_kw * HOURS_PER_MONTH * energy * a)
-        out["own_dc_operations"].append(
+        out["own_dc_power"][m].append(idle_kw * HOURS_PER_MONTH * energy * a)
+        out["own_dc_operations"][m].append(
             server_capex_usd(dc, server) * site.maintenance_fraction_per_year / 12.0 * a
         )
-    for g, hours in used_server_hours(model):
+    for g, m, hours in used_server_hours(model):
         server = _server(model, g)
-        out["own_dc_power"].append(busy_kw(dc, server) * (1 - site.idle_power_fraction) * energy * hours)
+        out["own_dc_power"][m].append(busy_kw(dc, server) * (1 - site.idle_power_fraction) * energy * hours)
     rate = facility_usd_per_kw_month(dc)
-    for m in range(months):
-        out["own_dc_facility"].append(rate * model.kw[m])
-        out["own_dc_operations"].append(site.operations_usd_per_month * model.z[m])
-    return {k: v for k, v in out.items() if v}
+    for m in range(model.timeline.months):
+        out["own_dc_facility"][m].append(rate * model.kw[m])
+        out["own_dc_operations"][m].append(site.operations_usd_per_month * model.z[m])
+    return out
 
 
-def used_server_hours(model: Model) -> list[tuple[str, pulp.LpAffineExpression]]:
-    """Server-hours drawn on own servers: training hours, and service instances x slice hours."""
-    out: list[tuple[str, pulp.LpAffineExpression]] = []
-    for (_, o, _), v in model.xp.items():
+def used_server_hours(model: Model) -> list[tuple[str, int, pulp.LpAffineExpression]]:
+    """Server-hours drawn on own servers by (group, month): training hours, and service instances x
+    slice hours."""
+    out: list[tuple[str, int, pulp.LpAffineExpression]] = []
+    for (_, o, sg), v in model.xp.items():
         g = model.group_of(o)
         if g.own_dc:
-            out.append((g.id, v))
-    for (_, o, _, k, key), v in model.u.items():
+            out.append((g.id, model.timeline.segments[sg].month, v))
+    for (_, o, m, k, key), v in model.u.items():
         g = model.group_of(o)
         if g.own_dc and key == COMMITTED:
-            out.append((g.id, model.timeline.slice_hours(k) * v))
+            out.append((g.id, m, model.timeline.slice_hours(k) * v))
+    return out
+
+
+def site_cost_runs(model: Model) -> list[tuple[str, int, int, float]]:
+    """The solved site costs as (category, first month, months, USD): one entry per stretch of
+    consecutive months with the same monthly cost, so a steady site has one per category and a
+    growing one a few, and spreading each evenly over its months gives the true cost per month."""
+    out = []
+    for category, by_month in site_costs_by_month(model).items():
+        monthly = [
+            float(pulp.value(pulp.lpSum(by_month.get(m, []))) or 0.0) for m in range(model.timeline.months)
+        ]
+        start = 0
+        for m in range(1, len(monthly) + 1):
+            if m < len(monthly) and math.isclose(monthly[m], monthly[start], rel_tol=1e-9, abs_tol=1e-6):
+                continue
+            if abs(monthly[start]) > 1e-9:
+                out.append((category, start, m - start, sum(monthly[start:m])))
+            start = m
     return out

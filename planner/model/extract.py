@@ -7,7 +7,8 @@ Rows come in three kinds, so the table both sums to the total cost and shows who
   draw        a workload's use of committed capacity: cost 0 (the commitment row carries it)
   egress      internet egress of a service from one offering (requests x GB/request x USD/GB)
   purchase    own servers bought in a month: capex less book value at the horizon end (+ interest)
-  site        own data center running costs over the horizon: power, facility, operations
+  site        own data center running costs (power, facility, operations), one row per stretch of
+              months with the same monthly cost
 Service rows are per month and day slice (`snapshot`) and carry the output tokens/s they supply.
 """
 
@@ -20,7 +21,7 @@ from planner import compute
 from planner.enums import Term
 from planner.model.build import commitment_months
 from planner.model.candidates import OfferingGroup
-from planner.model.datacenter import net_capex_usd
+from planner.model.datacenter import net_capex_usd, site_cost_runs
 from planner.model.inference import TOKENS_SCALE, served, slots
 from planner.model.model import COMMITTED, POOL_TERMS, Model
 from planner.model.serving import ServingOption
@@ -535,7 +536,8 @@ def commitment_rows(model: Model) -> list[dict[str, Any]]:
 
 def own_dc_rows(model: Model) -> list[dict[str, Any]]:
     """Own data center: one `purchase` row per (server, month bought) with its net capex and
-    utilization, and one `site` row per running cost (power, facility, operations)."""
+    utilization, and `site` rows per running cost (power, facility, operations), one per stretch of
+    months with the same monthly cost (planner.model.datacenter.site_cost_runs)."""
     dc = model.candidates.datacenter
     if dc is None:
         return []
@@ -572,9 +574,7 @@ def own_dc_rows(model: Model) -> list[dict[str, Any]]:
                 "cost_usd": count * net_capex_usd(dc, g.server, s, months),
             }
         )
-    for category in ("own_dc_power", "own_dc_facility", "own_dc_operations"):
-        if category not in model.cost or abs(usd := val(model.cost[category])) <= 1e-9:
-            continue
+    for category, start, span, usd in site_cost_runs(model):
         rows.append(
             {
                 "workload": "(own data center)",
@@ -588,8 +588,8 @@ def own_dc_rows(model: Model) -> list[dict[str, Any]]:
                 "instances": 0.0,
                 "gpus": 0.0,
                 "term": Term.OWN_DC.value,
-                "start_month": min((m for m, z in model.z.items() if val(z) > 0.5), default=0),
-                "months": float(sum(1 for z in model.z.values() if val(z) > 0.5)),
+                "start_month": start,
+                "months": float(span),
                 "snapshot": None,
                 "slice": None,
                 "tokens_per_s": None,

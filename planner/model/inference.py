@@ -47,44 +47,15 @@ def slots(model: Model, w: str) -> list[tuple[int, int]]:
     ]
 
 
-def find_sole_pools(model: Model) -> set[tuple[str, str]]:
-    """(service, option) pairs whose commitment pool no other workload can draw on: cloud
-    commitments (prepaid whatever is drawn) of a group no training run and no other service may use.
-
-    Drawing all of such a pool in every slice costs nothing more than drawing part of it, so the
-    service's committed instances can be the pool's held count A[g,m] itself: no draw variables
-    and no pool rows per slice. (Own servers are excluded: their power follows the hours drawn.)
-    """
-    users: dict[str, set[str]] = defaultdict(set)
-    for w in model.runs:
-        for topt in model.options(w):
-            users[topt.group.id].add(w)
-    for w in model.services:
-        for opt in model.serving(w):
-            users[opt.group.id].add(w)
-    return {
-        (w, opt.id)
-        for w, svc in model.services.items()
-        if not svc.whole_instances
-        for opt in model.serving(w)
-        if not opt.group.own_dc and any(t.is_pooled for t in opt.terms) and users[opt.group.id] == {w}
-    }
-
-
 def link_capacity(model: Model) -> None:
-    """Once A exists: u[w,o,m,k,committed] = A[g,m] for sole pools (find_sole_pools), and for
-    services in served_is_capacity, s[w,0,o,m,k] = c[o]·(capacity of o in the slot).
+    """For services in served_is_capacity, s[w,0,o,m,k] = c[o]·(capacity of o in the slot).
 
     With one request bucket, no egress price and time-averaged instances, an optimal plan never
     needs to serve less than an offering's capacity in a slot: serving more costs nothing and
     every row s appears in (demand) is a >= row. So s can be the capacity itself, with no serving
-    row per offering and slot.
+    row per offering and slot. (Committed draws stay variables, minimised by the objective's
+    tie-break, so reported draws and commitment utilization are what the demand needs.)
     """
-    for w, o in sorted(model.sole_pools):
-        g = model.group_of(o).id
-        for m, k in slots(model, w):
-            if (g, m) in model.held:
-                model.u[w, o, m, k, COMMITTED] = model.held[g, m]
     for w in sorted(model.served_is_capacity):
         needs = model.candidates.services[w]
         for opt in model.serving(w):
@@ -100,8 +71,7 @@ def link_capacity(model: Model) -> None:
 def define_inference_variables(model: Model) -> None:
     """u[w,o,m,k,t] >= 0 (instances; integer with whole_instances), s[w,b,o,m,k] >= 0 (output
     tokens/s served, in thousands), f[w,o,m,t] integer >= 0 (floor instances, when min_replicas > 0).
-    Sole pools get no draw variables (link_sole_pools)."""
-    model.sole_pools = find_sole_pools(model) if model.compact else set()
+    """
     model.served_is_capacity = {
         w
         for w, svc in model.services.items()
@@ -129,11 +99,8 @@ def define_inference_variables(model: Model) -> None:
                         model.f[w, opt.id, m, key] = model.prob.add_variable(
                             f"f{vid}_{m}_{key}", lowBound=0, upBound=cap, cat=pulp.LpInteger
                         )
-            sole = (w, opt.id) in model.sole_pools
             for m, k in slots(model, w):
                 for key in keys:
-                    if sole and key == COMMITTED:
-                        continue
                     model.u[w, opt.id, m, k, key] = model.prob.add_variable(
                         f"u{vid}_{m}_{k}_{key}", lowBound=0, upBound=cap, cat=cat
                     )
@@ -287,8 +254,7 @@ def define_min_replicas(model: Model) -> None:
         for (ww, o, m, key), fv in model.f.items():
             if ww != w:
                 continue
-            sole = key == COMMITTED and (w, o) in model.sole_pools
-            for k in slices_of[m][:1] if sole else slices_of[m]:  # a sole pool is flat over the month
+            for k in slices_of[m]:
                 held = model.u.get((w, o, m, k, key))  # none: no commitment can be active that month
                 model.add((held if held is not None else 0) - fv >= 0, _floor_info(model, w, o, key, m, k))
 
@@ -324,11 +290,10 @@ def define_inference_spot_share(model: Model) -> None:
 
 
 def pool_usage(model: Model) -> dict[tuple[str, int, int], list[pulp.LpVariable]]:
-    """Committed instances drawn by services, per (group, month, slice); sole pools are their own
-    held count and need no row."""
+    """Committed instances drawn by services, per (group, month, slice)."""
     out: dict[tuple[str, int, int], list[pulp.LpVariable]] = defaultdict(list)
-    for (w, o, m, k, key), v in model.u.items():
-        if key == COMMITTED and (w, o) not in model.sole_pools:
+    for (_, o, m, k, key), v in model.u.items():
+        if key == COMMITTED:
             out[model.group_of(o).id, m, k].append(v)
     return out
 

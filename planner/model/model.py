@@ -52,7 +52,7 @@ class Model:
     candidates: Candidates
     timeline: Timeline
     prob: pulp.LpProblem
-    compact: bool = True  # build_model's compact flag: sole pools and served_is_capacity substitutions
+    compact: bool = True  # build_model's compact flag: the served_is_capacity substitution
     registry: ConstraintRegistry = field(default_factory=ConstraintRegistry)
     constraints: dict[str, pulp.LpConstraint] = field(default_factory=dict)  # readable name -> row
     runs: dict[str, TrainingRun] = field(default_factory=dict)
@@ -75,9 +75,6 @@ class Model:
     served_is_capacity: set[str] = field(default_factory=set)  # services whose s is their capacity
     # floor instances per month, per kind of non-spot capacity (on_demand, committed)
     f: dict[tuple[str, str, int, str], pulp.LpVariable] = field(default_factory=dict)
-    # (service, option) whose committed draws are the group's whole pool: no other workload can use
-    # that pool, so u[w,o,m,k,committed] is the held variable A[g,m] itself (inference.link_capacity)
-    sole_pools: set[tuple[str, str]] = field(default_factory=set)
     # commitments
     r: dict[tuple[str, Term, int], pulp.LpVariable] = field(default_factory=dict)
     r_by_group: dict[str, list[tuple[Term, int, pulp.LpVariable]]] = field(

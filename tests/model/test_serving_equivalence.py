@@ -2,8 +2,8 @@
 
 Two reductions are checked against the plain formulation on random small portfolios:
 - dominance pruning of serving terms (planner/model/prune.py, ``prune_dominated``), and
-- the compact formulation (planner/model/inference.py ``link_capacity``: sole commitment pools
-  drawn whole, served tokens equal to capacity when one bucket and no egress), ``compact_model``.
+- the compact formulation (planner/model/inference.py ``link_capacity``: served tokens equal to
+  capacity when one bucket and no egress), ``compact_model``.
 The optimal cost must be identical (within the two solves' MIP gaps) and both plans must pass the
 independent verifier.
 """
@@ -137,7 +137,7 @@ def test_pruning_and_the_compact_formulation_keep_the_optimal_cost(rows, budget)
 
 
 def test_the_reductions_do_shrink_the_model():
-    """On a service with a sole pool and one bucket, the compact model has fewer rows and columns."""
+    """On a service with one bucket and no egress, the compact model has fewer rows and columns."""
     rows = [offering("alpha", "x1", "X1000", 4.0, gpus=1, reserved_1y=2.5, spot=1.5)]
     service = InferenceService(
         name="chat",

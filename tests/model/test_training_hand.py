@@ -380,7 +380,7 @@ def test_deadline_too_short_names_the_shortest_feasible_deadline():
     excl = {e["group"]: e for e in plan.exclusions.to_dict(orient="records")}
     assert {e["code"] for e in excl.values()} == {"deadline"}
     assert "shortest deadline on this offering ≈ 4.2 days" in excl["alpha/r1/x8"]["reason"]
-    assert "no cluster interconnect" in excl["alpha/r1/x8"]["reason"]
+    assert "without a listed cluster interconnect" in excl["alpha/r1/x8"]["reason"]
     assert "capacity cap of 4 instances" in excl["beta/r1/y8"]["reason"]
 
 
