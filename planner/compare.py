@@ -33,7 +33,7 @@ from planner.model.solve import solve
 from planner.model.timeline import build_timeline
 from planner.references import check_references
 from planner.result import DiagnosisItem, Plan, _clean
-from planner.units import format_usd
+from planner.units import HOURS_PER_MONTH, format_usd
 from planner.workloads import Budget, InferenceService, TrainingRun, as_budget
 
 # Demand scales tried when looking for the break-even (geometric bisection between them).
@@ -198,23 +198,29 @@ def break_even(budget: Budget, catalog: Catalog, opts: PlanOptions, comparison: 
                 ),
                 **_utilization(comparison),
             }
-    else:
+    below = False  # owning wins even at the smallest scale tried: the break-even lies below it
+    if owns_now:
         _, _, servers = _probe(scale_budget(budget, lo), catalog, opts)
-        if servers > 0:
-            lo = 0.0
-    for _ in range(SCALE_STEPS if lo > 0 else 0):
+        below = servers > 0
+    for _ in range(0 if below else SCALE_STEPS):
         mid = math.sqrt(lo * hi)
         _, _, servers = _probe(scale_budget(budget, mid), catalog, opts)
         lo, hi = (lo, mid) if servers > 0 else (mid, hi)
-    scale = hi
+    scale = lo if below else hi
     cloud_cost = _cloud_cost_at(budget, catalog, opts, scale)
     annual = cloud_cost / years if cloud_cost is not None else None
+    # Below the search range the scale is only a bound: never report it as an estimate.
+    where = (
+        f"at 1/{1 / scale:.0f}x of this demand or less (the smallest scale tried)"
+        if below
+        else f"from about {scale:.2g}x this demand"
+    )
     out: dict[str, Any] = {
         "found": True,
         "demand_scale": scale,
         "annual_cloud_spend_usd": annual,
         "explanation": (
-            f"an own data center enters the plan from about {scale:.2g}x this demand"
+            f"an own data center enters the plan {where}"
             + (f", where cloud-only would cost {format_usd(annual)} per year" if annual is not None else "")
             + f" (this budget is 1x: cloud-only {format_usd((comparison.cloud_only.total_cost_usd or 0.0) / years)} per year)"
         ),
@@ -260,8 +266,14 @@ def _utilization(comparison: Comparison) -> dict[str, Any]:
     if not candidates:
         return {"cloud_price_per_gpu_hour_usd": price, "accelerator": acc}
     server = candidates[0]
-    count = max(_servers(comparison.mixed), 1)
+    owned = _servers(comparison.mixed)
+    # No purchase: as many servers as the cloud-only plan's busiest month uses GPUs of `acc`, so that
+    # the site's fixed costs are shared as they would be (one server would carry them all).
+    count = owned or _servers_needed(cloud, acc, server.gpus_per_server)
     utilization = tco.breakeven_utilization(server, dc.site, price, servers=count)
+    wins = math.isfinite(utilization) and utilization <= 1
+    who = f"{count:,} x {server.id}" if owned else f"the {count:,} x {server.id} this demand needs"
+    verb = "beat" if owned else "would beat"
     return {
         "accelerator": acc,
         "cloud_price_per_gpu_hour_usd": price,
@@ -269,14 +281,35 @@ def _utilization(comparison: Comparison) -> dict[str, Any]:
         "servers": count,
         "break_even_utilization": utilization,
         "utilization_explanation": (
-            f"{count:,} x {server.id} beat the {format_usd(price)} per GPU-hour this demand pays for {acc} in the "
-            + (
-                f"cloud once they are busy more than {utilization:.0%} of the time"
-                if math.isfinite(utilization) and utilization <= 1
-                else "cloud at no utilization: the site's fixed costs and power exceed that price"
-            )
+            f"{who} {verb} the {format_usd(price)} per GPU-hour this demand pays for {acc} in the cloud "
+            f"once they are busy more than {utilization:.0%} of the time"
+            if wins
+            else f"{who} would not beat the {format_usd(price)} per GPU-hour this demand pays for {acc} in "
+            "the cloud even if busy all the time: at this scale the site's fixed costs, capex and power "
+            "exceed that price"
         ),
     }
+
+
+def _servers_needed(cloud: Plan, acc: str, gpus_per_server: int) -> int:
+    """Servers of `gpus_per_server` GPUs that hold the GPUs of `acc` the plan uses in its busiest
+    month (GPU-hours of the month / 730 h; at least one)."""
+    horizon = cloud.horizon_months
+    used = [0.0] * horizon
+    rows = cloud.allocations[
+        cloud.allocations["row_type"].isin(["rent", "draw"]) & (cloud.allocations["accelerator"] == acc)
+    ]
+    for r in rows.to_dict(orient="records"):
+        start, months, gpu_hours = int(r["start_month"]), r["months"], float(r["gpu_hours"] or 0.0)
+        sliced = r.get("slice") is not None and not (isinstance(r["slice"], float) and math.isnan(r["slice"]))
+        if sliced or not months or math.isnan(months):
+            if 0 <= start < horizon:
+                used[start] += gpu_hours  # a service row: one month and snapshot
+            continue
+        span = max(1, math.ceil(months - 1e-9))
+        for m in range(start, min(start + span, horizon)):
+            used[m] += gpu_hours / span  # a training row: its hours evenly over its months
+    return max(1, math.ceil(max(used, default=0.0) / HOURS_PER_MONTH / gpus_per_server - 1e-9))
 
 
 # --------------------------------------------------------------------------- TCO table

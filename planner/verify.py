@@ -19,7 +19,7 @@ from planner import compute, tco, zoo
 from planner.catalog.catalog import Catalog
 from planner.catalog.schema import Offering
 from planner.enums import Term
-from planner.model.candidates import datacenter_catalog, datacenter_groups
+from planner.model.candidates import OWN_DC_PROVIDER, datacenter_catalog, datacenter_groups
 from planner.model.serving import load_throughput_table, service_arch
 from planner.model.timeline import build_timeline
 from planner.result import Check, Plan, Verification
@@ -83,11 +83,18 @@ def _check_costs(
 ) -> list[Check]:
     checks = []
     bad = []
-    own = _own_dc_expected(plan, rows, index)
+    own, site_monthly = _own_dc_expected(plan, rows, index)
+    site_rows: dict[str, float] = defaultdict(float)
     for row in rows:
+        if row["row_type"] == "purchase":
+            key = f"purchase:{row['instance_type']}:{row['start_month']}"
+            expected = own.get(key, 0.0) * row["instances"]
+        elif row["row_type"] == "site":
+            start, category = int(row["start_month"]), str(row["instance_type"])
+            key = f"site:{category}:{start}+{round(row['months'])}"
+            expected = sum(site_monthly.get(category, [])[start : start + round(row["months"])])
+            site_rows[category] += row["cost_usd"]
         if row["row_type"] in ("purchase", "site"):
-            key = f"{row['row_type']}:{row['instance_type']}:{row['start_month']}"
-            expected = own.get(key, 0.0) * (row["instances"] if row["row_type"] == "purchase" else 1.0)
             if not math.isclose(expected, row["cost_usd"], rel_tol=1e-6, abs_tol=1e-3):
                 bad.append(f"own data center {key}: {row['cost_usd']:.2f} != {expected:.2f} recomputed")
             continue
@@ -120,6 +127,12 @@ def _check_costs(
             bad.append(
                 f"{offering.key} {term.value}: cost {row['cost_usd']:.2f} != {expected:.2f} from catalog price"
             )
+    for category, monthly in site_monthly.items():  # every month of the site's costs has its row
+        if not math.isclose(sum(monthly), site_rows.get(category, 0.0), rel_tol=1e-6, abs_tol=1e-3):
+            bad.append(
+                f"own data center {category}: rows {site_rows.get(category, 0.0):.2f} != "
+                f"{sum(monthly):.2f} recomputed"
+            )
     checks.append(Check("row costs match catalog prices", not bad, "; ".join(bad[:5]) or f"{len(rows)} rows"))
     total = sum(r["cost_usd"] for r in rows)
     ok = plan.total_cost_usd is not None and math.isclose(
@@ -138,17 +151,21 @@ def _check_costs(
     return checks
 
 
-def _own_dc_expected(plan: Plan, rows: list[dict[str, Any]], index: _Offerings) -> dict[str, float]:
-    """Own data center costs recomputed from purchases, usage and the site assumptions:
-    per purchase row (per server) and per site row (power, facility, operations)."""
+def _own_dc_expected(
+    plan: Plan, rows: list[dict[str, Any]], index: _Offerings
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Own data center costs recomputed from purchases, usage and the site assumptions: per
+    purchase (`purchase:server:month`, per server), and per site category (`power`, `facility`,
+    `operations`) the USD of each month of the horizon."""
     dc = index.datacenter
     purchases = [r for r in rows if r["row_type"] == "purchase"]
     if dc is None or not purchases:
-        return {}
+        return {}, {}
     site, horizon = dc.site, plan.horizon_months
     servers = {srv.id: srv for srv in dc.servers}
     out: dict[str, float] = {}
     held: dict[int, list[tuple[Any, float]]] = defaultdict(list)  # month -> [(server, count)]
+    life = max(1, round(site.useful_life_years * 12))
     for r in purchases:
         srv = servers[r["instance_type"]]
         capex = tco.server_capex_usd(srv.purchase_price_usd, site.network_storage_capex_fraction)
@@ -162,18 +179,23 @@ def _own_dc_expected(plan: Plan, rows: list[dict[str, Any]], index: _Offerings) 
                 tco.residual_value_usd(capex, m, site.useful_life_years, site.residual_value_fraction)
                 * site.cost_of_capital
                 / 12
-                for m in range(age)
+                for m in range(min(age, life))  # retired after its useful life
             )
         out[f"purchase:{srv.id}:{s}"] = cost
         for m in range(s, s + round(r["months"])):
             held[m].append((srv, r["instances"]))
     usage = cast(list[dict[str, Any]], plan.usage.to_dict(orient="records"))
     energy = 0.0 if site.colocation_includes_power else site.pue * site.electricity_usd_per_kwh
+    rate = site.colocation_usd_per_kw_month
+    if site.facility_model != "colocation":
+        rate = tco.own_facility_usd_per_month(
+            1.0, site.facility_capex_usd_per_kw, site.facility_life_years, site.cost_of_capital
+        )
+    monthly = {c: [0.0] * horizon for c in ("power", "facility", "operations")}
     first = min(int(r["start_month"]) for r in purchases)
-    power = facility = operations = 0.0
-    for m in range(first, horizon):
+    for m in range(first, horizon):  # the site is open from its first server on
         kw = sum(srv.power_kw * n for srv, n in held.get(m, []))
-        power += (
+        monthly["power"][m] += (
             sum(
                 srv.power_kw * site.load_power_fraction * site.idle_power_fraction * n
                 for srv, n in held.get(m, [])
@@ -181,31 +203,25 @@ def _own_dc_expected(plan: Plan, rows: list[dict[str, Any]], index: _Offerings) 
             * HOURS_PER_MONTH
             * energy
         )
-        facility += max(kw, site.min_site_kw or 0.0)
+        monthly["facility"][m] = max(kw, site.min_site_kw or 0.0) * rate
         capex_held = sum(
             tco.server_capex_usd(srv.purchase_price_usd, site.network_storage_capex_fraction) * n
             for srv, n in held.get(m, [])
         )
-        operations += site.operations_usd_per_month + capex_held * site.maintenance_fraction_per_year / 12
+        monthly["operations"][m] = (
+            site.operations_usd_per_month + capex_held * site.maintenance_fraction_per_year / 12
+        )
     for u in usage:
         if u["term"] == "own_dc":
             srv = servers[u["instance_type"]]
-            power += (
+            monthly["power"][int(u["month"])] += (
                 u["instance_hours"]
                 * srv.power_kw
                 * site.load_power_fraction
                 * (1 - site.idle_power_fraction)
                 * energy
             )
-    rate = site.colocation_usd_per_kw_month
-    if site.facility_model != "colocation":
-        rate = tco.own_facility_usd_per_month(
-            1.0, site.facility_capex_usd_per_kw, site.facility_life_years, site.cost_of_capital
-        )
-    out[f"site:power:{first}"] = power
-    out[f"site:facility:{first}"] = facility * rate
-    out[f"site:operations:{first}"] = operations
-    return out
+    return out, monthly
 
 
 def _slice_hours(service: dict[str, Any] | None) -> dict[int, float]:
@@ -524,6 +540,8 @@ def _allow_list_problems(
     problems = []
     if accelerators is not None and acc_id not in {catalog.resolve_accelerator(a) for a in accelerators}:
         problems.append(f"{acc_id} not in the workload's accelerators")
+    if offering.provider == OWN_DC_PROVIDER:
+        return problems  # provider/region lists name clouds: own servers pass (as in candidate generation)
     if c.providers is not None and offering.provider.lower() not in {p.lower() for p in c.providers}:
         problems.append(f"provider {offering.provider} not allowed")
     if offering.provider.lower() in {p.lower() for p in c.exclude_providers}:

@@ -216,14 +216,31 @@ def test_break_even_not_found_when_owning_never_wins(folder):
     assert "does not win even at 64x this demand" in c.break_even["explanation"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner/compare.py break_even: when the plan owns even at 1/64 of the demand it sets lo = 0, "
-    "skips the search and reports demand_scale = hi = 1.0 ('enters the plan from about 1x')",
-)
 def test_break_even_below_the_search_range_is_not_reported_as_1x(folder):
-    c = compared(budget_file(folder, "huge", 2000))  # 1/64 of it is 31 instances: owning wins
-    assert c.break_even["demand_scale"] <= SCALE_LIMITS[0]
+    c = compared(budget_file(folder, "huge", 2000))  # 1/64 of it is 31.25 instances: owning wins
+    be = c.break_even
+    assert be["found"] is True and be["demand_scale"] == SCALE_LIMITS[0]
+    assert "at 1/64x of this demand or less" in be["explanation"]
+    assert "from about" not in be["explanation"]
+    # cloud-only at 1/64: 31.25 instances on demand, 11,680 each a month
+    assert be["annual_cloud_spend_usd"] == pytest.approx(2000 / 64 * CLOUD_MONTH * 12, **EXACT)
+
+
+def test_break_even_utilization_without_servers_counts_the_servers_the_demand_needs(folder):
+    # Six instances' worth stays in the cloud (owning enters at 0.35 x 20 = 6.9). The utilization
+    # figure is for the 6 servers this demand needs, not 1: per server-month F = 5,000 capex
+    # + 12,000 / 6 colocation (the 50 kW minimum is below 60 kW: 2,000) + 1,000 maintenance
+    # + 20,000 / 6 staff = 11,333.33, E_idle = 182.5, so u* = 11,515.83 / 11,132.5 > 1: six
+    # servers lose at any utilization, and the text says so.
+    c = compared(budget_file(folder, "six", 6))
+    be = c.break_even
+    assert c.mixed.total_cost_usd == pytest.approx(6 * CLOUD_MONTH * HORIZON, **EXACT)
+    assert (be["server"], be["servers"]) == ("x-box", 6)
+    assert be["break_even_utilization"] == pytest.approx(
+        (5_000 + 2_000 + 1_000 + STAFF_MONTH / 6 + 182.5) / (CLOUD_MONTH - 547.5), **EXACT
+    )
+    assert be["utilization_explanation"].startswith("the 6 x x-box this demand needs would not beat")
+    assert "even if busy all the time" in be["utilization_explanation"]
 
 
 # -- TCO table -----------------------------------------------------------------------------------
@@ -257,11 +274,6 @@ def test_tco_table_by_category_and_year(folder):
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site costs (power, colocation, staff) are one row per category over the months the site is "
-    "open, so the TCO table spreads them evenly: wrong per year when the fleet grows",
-)
 def test_tco_table_per_year_follows_a_growing_fleet(folder):
     # test_datacenter_hand (c): 10 instances, 20 from month 12, at most 15 servers (150 kW).
     path = budget_file(folder, "growth", [10] * 12 + [20] * 24)

@@ -134,6 +134,36 @@ def the_comparison(catalog: Catalog) -> Comparison:
     return c
 
 
+# The tiny fixture's site (tests/fixtures/catalogs/tiny/datacenter.yaml) with the overrides below.
+SERVER_CAPEX_USD = 296_644 * (1 + 0.2346)  # hgx-h100-8gpu with its network/storage share
+SERVER_KW, LOAD, IDLE = 10.2, 0.75, 0.25
+ENERGY_USD_PER_KWH = 1.25 * 0.0826  # PUE x electricity
+COLO_USD_PER_KW_MONTH = 184.06
+STAFF_USD_PER_MONTH = 1_000  # override
+MAINTENANCE_PER_YEAR = 0.06
+
+
+@pytest.fixture(scope="module")
+def growing(catalog: Catalog) -> Comparison:
+    """14 months of a service growing 15% a month: the mixed plan buys servers month after month,
+    so its site costs differ from month to month (and between its two years)."""
+    spec = {
+        "name": "report-growing",
+        "horizon_months": 14,
+        "datacenter": {
+            "lead_time_months": 2,
+            "min_site_kw": 0,
+            "operations_usd_per_month": STAFF_USD_PER_MONTH,
+        },
+        "workloads": [_chat(rps=100, growth_per_month=0.15)],
+    }
+    c = compare(parse_budget(spec), catalog)
+    assert c.mixed.status == "optimal"
+    bought = c.mixed.allocations[c.mixed.allocations["row_type"] == "purchase"]
+    assert bought["start_month"].nunique() >= 3  # the fleet grows
+    return c
+
+
 @pytest.fixture(scope="module")
 def plan_html(the_plan: Plan) -> str:
     return render_html(the_plan)
@@ -345,6 +375,92 @@ def test_cumulative_cost_ends_at_the_total(the_comparison: Comparison):
     assert totals["mixed"] == pytest.approx(the_comparison.mixed.total_cost_usd, rel=1e-9)
 
 
+def _spread_evenly(monthly: list[float], start: int, months: float, usd: float) -> float:
+    """Add `usd` evenly over `months` whole months from `start`; return what falls after the horizon."""
+    span = round(months)
+    after = 0.0
+    for m in range(start, start + span):
+        if m < len(monthly):
+            monthly[m] += usd / span
+        else:
+            after += usd / span
+    return after
+
+
+def hand_monthly_cost(p: Plan) -> list[float]:
+    """USD per month of a plan, worked out from its purchases, commitments, rented rows and own-server
+    hours: site costs month by month from the servers held then (docs/datacenter.md), not from the
+    plan's site rows. Capex and commitments are spread evenly over the months they cover."""
+    horizon = p.horizon_months
+    monthly = [0.0] * horizon
+    held = [0] * horizon
+    rows = p.allocations.to_dict(orient="records")
+    for r in rows:
+        kind, start = r["row_type"], int(r["start_month"])
+        if kind == "rent":
+            assert r["slice"] is not None  # service rows: one month each
+            monthly[start] += r["cost_usd"]
+        elif kind in ("commitment", "purchase"):
+            _spread_evenly(monthly, start, r["months"], r["cost_usd"])
+        if kind == "purchase":
+            for m in range(start, start + round(r["months"])):
+                held[m] += int(r["instances"])
+    first = min((int(r["start_month"]) for r in rows if r["row_type"] == "purchase"), default=horizon)
+    busy_kw = SERVER_KW * LOAD
+    for m in range(first, horizon):  # the site is open from its first server on
+        monthly[m] += held[m] * busy_kw * IDLE * HOURS_PER_MONTH * ENERGY_USD_PER_KWH  # idle power
+        monthly[m] += held[m] * SERVER_KW * COLO_USD_PER_KW_MONTH  # colocation (no minimum here)
+        monthly[m] += STAFF_USD_PER_MONTH + held[m] * SERVER_CAPEX_USD * MAINTENANCE_PER_YEAR / 12
+    for u in p.usage.to_dict(orient="records"):
+        if u["term"] == "own_dc":  # busy-minus-idle power for the hours used
+            monthly[int(u["month"])] += u["instance_hours"] * busy_kw * (1 - IDLE) * ENERGY_USD_PER_KWH
+    return monthly
+
+
+def test_cumulative_cost_follows_a_growing_fleet_month_by_month(growing: Comparison):
+    c = growing
+    expected = hand_monthly_cost(c.mixed)
+    assert sum(expected) == pytest.approx(c.mixed.total_cost_usd, rel=1e-9)
+    monthly, after = plots.cost_by_month(c.mixed)
+    assert after == pytest.approx(0.0, abs=1e-6)
+    assert monthly == pytest.approx(expected, rel=1e-9)
+    # The curve drawn is the running sum of those months.
+    fig = plots.cumulative_cost_figure(c)
+    [line] = [ln for ln in fig.axes[0].get_lines() if str(ln.get_label()).startswith("mixed:")]
+    assert np.asarray(line.get_ydata(), dtype=float) == pytest.approx(np.cumsum(expected), rel=1e-9)
+    # The TCO table's years add up the same months.
+    years = [sum(r["mixed"]["per_year_usd"][i] for r in c.tco_table()) for i in range(2)]
+    assert years == pytest.approx([sum(expected[:12]), sum(expected[12:])], rel=1e-9)
+
+
+def _contiguous(cells: list[str], row: list[str]) -> bool:
+    return any(cells[i : i + len(row)] == row for i in range(len(cells) - len(row) + 1))
+
+
+def test_comparison_html_cells_match_the_tco_table(growing: Comparison):
+    c = growing
+    page = Page(render_html(c))
+    scenarios = ("cloud_only", "own_dc_only", "mixed")
+    table = c.tco_table()
+    shown = 0
+    for row in table:  # by category: one row per category with a cost, in scenario order
+        totals = [row[k]["total_usd"] for k in scenarios]
+        if not any(t and abs(t) > 0.005 for t in totals):
+            continue
+        cells = [row["label"], *(format_usd(t) if t and abs(t) > 0.005 else "" for t in totals)]
+        assert _contiguous(page.cells, cells), cells
+        shown += 1
+    assert shown >= 6  # on demand, 1-year commitments, own capex, power, colocation, staff
+    for i in range(2):  # by year
+        cells = [f"year {i + 1}"]
+        for k in scenarios:
+            vals = [r[k]["per_year_usd"][i] for r in table if r[k]["total_usd"] is not None]
+            cells.append(format_usd(sum(vals)) if vals else "")
+        assert _contiguous(page.cells, cells), cells
+    # ... and the mixed plan's year 1 is its first twelve months worked out by hand.
+    assert format_usd(sum(hand_monthly_cost(c.mixed)[:12])) in page.cells
+
+
 # --------------------------------------------------------------------------- comparison, infeasible
 
 
@@ -455,6 +571,19 @@ def test_cli_compare_html_is_reproducible(tmp_path: Path):
     assert Page(first.read_text(encoding="utf-8")).title == "Compare: cli-compare"
 
 
+def test_cli_compare_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    budget = _budget_file(tmp_path, name="cli-compare-png")
+    out = tmp_path / "compare.png"
+    capsys.readouterr()
+    assert main(["compare", str(budget), "--format", "png", "--output", str(out), "--no-explain"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err  # written to the file only
+    img = assert_real_plot(out.read_bytes())
+    # The plots stacked: cumulative cost, cost by scenario and two capacity panels, each about as
+    # tall as one cumulative-cost figure is (4.6 in at the report's width).
+    assert img.shape[0] > 2 * img.shape[1], img.shape
+
+
 # --------------------------------------------------------------------------- a real browser
 
 
@@ -505,3 +634,32 @@ def test_chromium_shows_the_plan(tmp_path: Path, the_plan: Plan, plan_html: str)
     orange = (rgb[:, 0] > 180) & (rgb[:, 1] < 120) & (rgb[:, 2] < 60)  # the on-demand bars
     assert orange.mean() > 0.001
     assert re.search(r"\$\d", page.all_text)
+
+
+def test_chromium_shows_the_comparison(tmp_path: Path, the_comparison: Comparison):
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("chromium not installed: apt-get install chromium (Debian) to run this test")
+    c = the_comparison
+    report = tmp_path / "compare.html"
+    report.write_text(render_html(c), encoding="utf-8")
+    dom = _run_chromium(binary, tmp_path, "--dump-dom", report.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    page = Page(dom.stdout)
+    assert page.title == "Compare: report-compare"
+    assert c.cloud_only.total_cost_usd is not None and c.mixed.total_cost_usd is not None
+    assert {format_usd(c.cloud_only.total_cost_usd), format_usd(c.mixed.total_cost_usd)} <= set(page.cells)
+    assert c.break_even["explanation"] in page.all_text
+    assert "own servers (capex less value at horizon end)" in page.cells
+    assert len(page.images) == 5 and all(i["src"].startswith("data:image/png;base64,") for i in page.images)
+    shot = tmp_path / "shot.png"
+    run = _run_chromium(binary, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", report.as_uri())
+    assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
+    img = imread(str(shot))
+    rgb = (img[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
+    assert img.shape[1] == 1280
+    assert np.mean(np.any(rgb < 235, axis=1)) > 0.02  # ink on the page
+    # the cumulative-cost lines: cloud only (#d95f02) and mixed (#7570b3), near their colours
+    for colour in ((0xD9, 0x5F, 0x02), (0x75, 0x70, 0xB3)):
+        near = np.all(np.abs(rgb.astype(int) - colour) < 40, axis=1)
+        assert near.mean() > 0.0002, colour

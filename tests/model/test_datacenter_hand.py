@@ -29,8 +29,8 @@ import pytest
 from tinycat import X1000, Y500, offering, provider
 
 import planner
-from planner.api import VerificationError
 from planner.catalog.catalog import Catalog
+from planner.model.datacenter import net_capex_usd
 from planner.workloads import Budget, Constraints, InferenceService, Snapshot, TrainingRun
 
 EXACT = {"rel": 1e-9}
@@ -170,7 +170,12 @@ def purchases(plan: planner.Plan) -> list[tuple[int, int]]:
 
 
 def site_costs(plan: planner.Plan) -> dict[str, float]:
-    return {r["instance_type"]: r["cost_usd"] for r in rows(plan, "site")}
+    """USD per site category over the horizon (a category has one row per stretch of months with
+    the same monthly cost)."""
+    out: dict[str, float] = {}
+    for r in rows(plan, "site"):
+        out[r["instance_type"]] = out.get(r["instance_type"], 0.0) + r["cost_usd"]
+    return out
 
 
 def cloud_instance_months(plan: planner.Plan) -> dict[int, float]:
@@ -417,18 +422,64 @@ def test_training_on_own_servers_pays_busy_power_for_its_hours():
     assert bought["utilization"] == pytest.approx(1.0, **EXACT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=VerificationError,
-    reason="planner/verify.py applies constraints.providers/regions to own-dc training offerings "
-    "(candidate generation does not): 'allowed offering: provider own-dc not allowed'",
+@pytest.mark.parametrize(
+    "allow",
+    [{"providers": ["alpha"]}, {"regions": ["r1"]}, {"exclude_providers": ["alpha"]}],
+    ids=["providers", "regions", "exclude_providers"],
 )
-def test_training_on_own_servers_under_a_provider_allow_list_verifies():
+def test_training_on_own_servers_under_a_provider_allow_list_verifies(allow):
+    # Provider and region lists name clouds; own servers pass them in the model and the verifier alike
+    # (docs/datacenter.md). The plan is the one of the test above: 1,101,900.
     spec = Budget(
         name="dc",
         horizon_months=HORIZON,
         workloads=[training_run()],
-        constraints=Constraints(providers=["alpha"], terms=["own_dc"]),
+        constraints=Constraints(terms=["own_dc"], **allow),
     )
     plan = planner.plan(spec, catalog=dc_catalog(), explain=False)
     assert plan.status == "optimal" and purchases(plan) == [(LEAD, 1)]
+    assert plan.verification is not None and plan.verification.ok, plan.verification
+    assert plan.total_cost_usd == pytest.approx(1_101_900, **EXACT)
+
+
+# -- a useful life shorter than the horizon ------------------------------------------------------
+
+
+def test_interest_stops_when_a_server_retires(table):
+    # Life 1 year, 50% residual, 12% cost of capital. A server bought in month 6 of 36 retires in
+    # month 18 at its 150,000 residual: net capex 300,000 - 150,000 plus interest 1% a month on the
+    # book value 300,000 x (1 - 0.5 m/12) for its 12 months only (m = 0..11):
+    # 3,000 x (12 - 0.5 x 66/12) = 27,750, so 177,750 (interest to the horizon end would add
+    # 18 months x 1,500 = 27,000 more). One bought in month 30 is 6 months old at the end: value
+    # 300,000 x (1 - 0.5 x 6/12) = 225,000, so 75,000 plus 3,000 x (6 - 0.5 x 15/12) = 16,125.
+    site = {"useful_life_years": 1, "residual_value_fraction": 0.5, "cost_of_capital": 0.12}
+    dc = dc_catalog().datacenter
+    assert dc is not None
+    dc = dc.merged(site)
+    [server] = dc.servers
+    assert net_capex_usd(dc, server, LEAD, HORIZON) == pytest.approx(177_750, **EXACT)
+    assert net_capex_usd(dc, server, 30, HORIZON) == pytest.approx(75_000 + 16_125, **EXACT)
+    # In a plan (cloud at $40/h = 29,200 an instance-month, so owning wins even for one year of
+    # life): 20 servers in months 6, 18 and 30, each fleet replacing the retired one; the verifier
+    # recomputes every purchase with the same rule.
+    catalog = Catalog.from_records(
+        [X1000, Y500],
+        [provider("alpha")],
+        [offering("alpha", "x8", "X1000", 40.0)],
+        name="tiny-dc-dear-cloud",
+        datacenter={"servers": [SERVER], "site": {**SITE, "sources": dict.fromkeys(SITE, _SOURCE)}},
+    )
+    spec = Budget(name="dc", horizon_months=HORIZON, workloads=[service(table, 20)], datacenter=site)
+    plan = planner.plan(spec, catalog=catalog, explain=False)
+    assert plan.status == "optimal" and plan.verification is not None and plan.verification.ok
+    assert purchases(plan) == [(LEAD, 20), (18, 20), (30, 20)]
+    months = HORIZON - LEAD
+    hand = (
+        20 * LEAD * 40.0 * HOURS  # cloud before the lead time: 3,504,000
+        + 20 * (2 * 177_750 + 91_125)  # 8,932,500
+        + power(20 * months)  # 438,000
+        + colocation([20] * months)  # 1,200,000
+        + staff_and_maintenance([20] * months)  # 1,200,000
+    )
+    assert hand == pytest.approx(15_274_500)
+    assert plan.total_cost_usd == pytest.approx(hand, **EXACT)
