@@ -22,6 +22,7 @@ import pulp
 from planner.catalog.catalog import Catalog
 from planner.enums import Term
 from planner.explain_serving import (
+    cheapest_per_accelerator,
     latency_what_ifs,
     priced_runner_up,
     service_no_candidates,
@@ -523,12 +524,7 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
             continue
         win = _option(model, w, chosen)
         win_rate = _cost_per_eflop(win)
-        best: dict[str, float] = {}
-        for o in model.options(w):
-            rate = _cost_per_eflop(o)
-            acc = o.group.accelerator.id
-            if rate is not None and rate < best.get(acc, math.inf):
-                best[acc] = rate
+        best = cheapest_per_accelerator(model.options(w), _cost_per_eflop)
         accels = sorted(
             {o.group.accelerator.id for o in model.options(w)} - {win.group.accelerator.id},
             key=lambda a: (best.get(a, math.inf), a),

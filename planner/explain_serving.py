@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from planner import compute
 from planner.catalog.catalog import Catalog
 from planner.enums import Term
-from planner.model.candidates import Candidates, Exclusion
+from planner.model.candidates import Candidates, Exclusion, TrainingOption
 from planner.model.extract import val
 from planner.model.model import Model
 from planner.model.options import PlanOptions
@@ -19,6 +21,8 @@ from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import format_usd
 from planner.whatif import fix_rest, pipeline_cost, preserved, with_run
 from planner.workloads import InferenceService
+
+Opt = TypeVar("Opt", TrainingOption, ServingOption)
 
 # Latency what-ifs per service: the accelerators excluded by a target with the cheapest GPU-hour.
 MAX_LATENCY_WHAT_IFS = 3
@@ -114,6 +118,17 @@ def _only(model: Model, w: str, accelerator: str) -> None:
             v.upBound = 0
 
 
+def cheapest_per_accelerator(options: Iterable[Opt], rate: Callable[[Opt], float | None]) -> dict[str, float]:
+    """The lowest unit price (rate: $/EFLOP, $/million tokens, ...) of the options of each accelerator."""
+    best: dict[str, float] = {}
+    for opt in options:
+        r = rate(opt)
+        acc = opt.group.accelerator.id
+        if r is not None and r < best.get(acc, math.inf):
+            best[acc] = r
+    return best
+
+
 def _usd_per_million_tokens(opt: ServingOption) -> float | None:
     """The option's cheapest price per million output tokens at full load (spot derated)."""
     tokens = max((c.tokens_per_s for c in opt.capacity if c is not None), default=0.0)
@@ -152,12 +167,7 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
             if ww == w:
                 used[model.group_of(o).accelerator.id] += val(v)
         mix = sorted(a for a, n in used.items() if n > 1e-6)
-        best: dict[str, float] = {}
-        for opt in model.serving(w):
-            rate = _usd_per_million_tokens(opt)
-            acc = opt.group.accelerator.id
-            if rate is not None and rate < best.get(acc, math.inf):
-                best[acc] = rate
+        best = cheapest_per_accelerator(model.serving(w), _usd_per_million_tokens)
         plan_rate = min((best[a] for a in mix if a in best), default=None)
         accels = sorted(
             {opt.group.accelerator.id for opt in model.serving(w)} - ({mix[0]} if len(mix) == 1 else set()),
