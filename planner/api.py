@@ -66,17 +66,24 @@ def resolve_catalog(budget: Budget, catalog: Catalog | str | Path | None) -> Cat
     return load_catalog(path)
 
 
+def prepare(
+    spec: Budget | TrainingRun | InferenceService, catalog: Catalog | str | Path | None, **options: Any
+) -> tuple[Budget, Catalog, PlanOptions]:
+    """The validated budget, its catalog (names cross-checked against it) and the plan options."""
+    opts = PlanOptions.from_kwargs(**options)
+    budget = as_budget(spec)
+    cat = resolve_catalog(budget, catalog)
+    check_references(budget, cat)
+    return budget, cat, opts
+
+
 def plan(
     spec: Budget | TrainingRun | InferenceService,
     catalog: Catalog | str | Path | None = None,
     **options: Any,
 ) -> Plan:
     """Plan the cheapest procurement for `spec` on `catalog`; options: see PlanOptions."""
-    opts = PlanOptions.from_kwargs(**options)
-    budget = as_budget(spec)
-    cat = resolve_catalog(budget, catalog)
-    check_references(budget, cat)
-    return run_pipeline(budget, cat, opts)
+    return run_pipeline(*prepare(spec, catalog, **options))
 
 
 def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:

@@ -176,21 +176,23 @@ def _check_output(args: argparse.Namespace) -> None:
         raise InputError("--format png writes an image: give the file with --output, e.g. --output plan.png")
 
 
+def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
+    """PlanOptions from the flags `plan` and `compare` share."""
+    return {
+        "solver": args.solver,
+        "time_limit_s": args.time_limit,
+        "mip_gap": args.mip_gap,
+        "explain": not args.no_explain,
+    }
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from planner.api import plan
     from planner.report import render_markdown, render_text, to_json
     from planner.workloads import load_budget
 
     _check_output(args)
-    budget = load_budget(args.budget)
-    result = plan(
-        budget,
-        catalog=args.catalog,
-        solver=args.solver,
-        time_limit_s=args.time_limit,
-        mip_gap=args.mip_gap,
-        explain=not args.no_explain,
-    )
+    result = plan(load_budget(args.budget), catalog=args.catalog, **_plan_options(args))
     renderers: dict[str, Callable[[Any], str | bytes]] = {
         "table": render_text,
         "markdown": render_markdown,
@@ -208,15 +210,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from planner.workloads import load_budget
 
     _check_output(args)
-    budget = load_budget(args.budget)
-    result = compare(
-        budget,
-        catalog=args.catalog,
-        solver=args.solver,
-        time_limit_s=args.time_limit,
-        mip_gap=args.mip_gap,
-        explain=not args.no_explain,
-    )
+    result = compare(load_budget(args.budget), catalog=args.catalog, **_plan_options(args))
     renderers: dict[str, Callable[[Any], str | bytes]] = {
         "table": render_comparison,
         "markdown": lambda c: render_comparison(c, "github"),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import tco
-from planner.api import plan, resolve_catalog
+from planner.api import plan, prepare
 from planner.catalog.catalog import Catalog
 from planner.catalog.datacenter import DatacenterCatalog, DatacenterOverrides
 from planner.enums import Term
@@ -31,10 +31,9 @@ from planner.model.candidates import datacenter_catalog, generate_candidates
 from planner.model.options import PlanOptions
 from planner.model.solve import solve
 from planner.model.timeline import build_timeline
-from planner.references import check_references
 from planner.result import DiagnosisItem, Plan, _clean
 from planner.units import HOURS_PER_MONTH, format_usd
-from planner.workloads import Budget, InferenceService, TrainingRun, as_budget
+from planner.workloads import Budget, InferenceService, TrainingRun
 
 # Demand scales tried when looking for the break-even (geometric bisection between them).
 SCALE_LIMITS = (1 / 64, 64.0)
@@ -89,10 +88,7 @@ def compare(
     **options: Any,
 ) -> Comparison:
     """Plan `spec` cloud-only, own-data-center-only and mixed, and find the break-even."""
-    opts = PlanOptions.from_kwargs(**options)
-    budget = as_budget(spec)
-    cat = resolve_catalog(budget, catalog)
-    check_references(budget, cat)
+    budget, cat, opts = prepare(spec, catalog, **options)
     if datacenter_catalog(budget, cat) is None:
         raise InputError(
             "compare needs an own-data-center option: the catalog has no datacenter.yaml, or the budget "
