@@ -320,13 +320,23 @@ def effective_mfu(
 
 def training_compute_precision(accelerator: Accelerator, precision: Precision) -> Precision | None:
     """Precision whose tensor peak a training run uses: the requested one if native, else bf16 then fp16 (mixed precision, Micikevicius et al. 2018)."""
-    precision = Precision(precision)
-    candidates = [precision] if precision not in (Precision.INT8, Precision.INT4) else []
-    candidates += [Precision.BF16, Precision.FP16]
-    for candidate in candidates:
+    for candidate in _training_precisions(precision):
         if accelerator.peak_flops_per_s(candidate) is not None:
             return candidate
     return None
+
+
+def _training_precisions(precision: Precision) -> list[Precision]:
+    """The precisions training_compute_precision tries, in order, without repeats."""
+    precision = Precision(precision)
+    tried: list[Precision] = [precision] if precision not in (Precision.INT8, Precision.INT4) else []
+    return tried + [p for p in (Precision.BF16, Precision.FP16) if p not in tried]
+
+
+def no_training_peak(accelerator: Accelerator, precision: Precision) -> str:
+    """Why an accelerator cannot run a training run of this precision (training_compute_precision is None)."""
+    tried = "/".join(p.value for p in _training_precisions(precision))
+    return f"{accelerator.id} has no known dense tensor peak for {tried} in the catalog"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def training(args: argparse.Namespace) -> dict[str, Any]:
     compute_precision = compute.training_compute_precision(acc, precision)
     peak = None if compute_precision is None else acc.peak_flops_per_s(compute_precision)
     if compute_precision is None or peak is None:
-        raise InputError(f"--gpu {acc.id} has no known dense {precision.value} (or bf16/fp16) tensor peak")
+        raise InputError(f"--gpu {compute.no_training_peak(acc, precision)}")
     mfu = args.mfu if args.mfu is not None else compute.default_mfu(acc.id, params, compute_precision)
     goodput = args.goodput if args.goodput is not None else compute.DEFAULT_GOODPUT
     eff = compute.scaling_efficiency(args.gpus) if args.gpus else 1.0

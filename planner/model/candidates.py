@@ -557,7 +557,7 @@ def _cluster_basics(
     precision = compute.training_compute_precision(acc, run.precision)
     peak = None if precision is None else acc.peak_flops_per_s(precision)
     if precision is None or peak is None:
-        return "precision", f"{acc.id} has no known dense {run.precision.value} (or bf16/fp16) tensor peak"
+        return "precision", compute.no_training_peak(acc, run.precision)
     mfu = run.mfu if run.mfu is not None else compute.default_mfu(acc.id, needs.params, precision)
     goodput = run.goodput if run.goodput is not None else compute.DEFAULT_GOODPUT
     min_gpus_mem = compute.min_gpus_for_memory(needs.memory_bytes, acc.memory_gib)
@@ -575,7 +575,7 @@ def _cluster_basics(
         return (
             "memory",
             f"training state of {needs.memory_bytes / 1e12:.2f} TB needs {min_gpus_mem:,} x {acc.id} "
-            f"({n_mem} instances) but {limit_reason} allows {hard_max * gpi:,} GPUs",
+            f"({n_mem} instances) but {limit_reason} allows {hard_max * gpi:,} GPU{'s' if hard_max * gpi != 1 else ''}",
         )
     return _ClusterBasics(
         terms,
