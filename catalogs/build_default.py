@@ -340,6 +340,212 @@ ORDER = [
 MEMORY_NOTE = "memory_gib is the vendor's nominal capacity (sold as 'GB'; HBM/GDDR capacities are binary)."
 
 
+# ---------------------------------------------------------------------------------------------
+# Dense tensor peaks missing from gpu_specs.csv and the hand-added records, filled from vendor documents
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TensorPeaks:
+    """Dense peaks (TFLOPS; TOPS for int8) added to a record, with their source and what they replace."""
+
+    peaks: dict[str, float]
+    source: str
+    as_of: str  # date of the cited document or, for figures fixed at launch, the launch month
+    note: str
+    stale_notes: tuple[str, ...] = ()  # sentences of the record's notes that the new values contradict
+
+
+PEAK_ORDER = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+GA102_WP = (
+    "NVIDIA Ampere GA102 GPU Architecture whitepaper v2 "
+    "(nvidia.com/content/PDF/nvidia-ampere-ga-102-gpu-architecture-whitepaper-v2.pdf)"
+)
+# How the RTX A5000/A4000 datasheet 'Tensor Performance' line is read (both notes quote it).
+A_SERIES_RULE = (
+    "The RTX A-series datasheets' single 'Tensor Performance' figure is the FP16 tensor rate with 2:4 "
+    "sparsity: the GA102 whitepaper gives the RTX A6000 154.8 dense / 309.6 sparse (336 tensor cores at "
+    "1,800 MHz, i.e. 512 sparse FLOP per tensor core and clock), and that per-core rate reproduces the "
+    "datasheet figure exactly (tensor cores x boost clock x 512), so dense = datasheet / 2. Professional "
+    "GA10x boards run FP32 accumulate at the full rate (whitepaper: RTX A6000 154.8 with FP16 and with "
+    "FP32 accumulate), so the value is filed under bf16 and fp16."
+)
+# NVIDIA's GeForce 'Tensor-TFLOPS' headline is FP16 with FP16 accumulate and sparsity: the GA102 whitepaper
+# Appendix A gives the RTX 3090 142/284 (dense/sparse) with FP16 accumulate and 71/142 with FP32 accumulate.
+GEFORCE_AMPERE_RULE = (
+    "NVIDIA's GeForce 'Tensor-TFLOPS' headline is the FP16 rate with FP16 accumulate and 2:4 sparsity "
+    "(GA102 whitepaper Appendix A, RTX 3090: 142/284 dense/sparse with FP16 accumulate, 71/142 with FP32 "
+    "accumulate). bf16/fp16 are given at the FP32-accumulate rate used for training (headline / 4), as for "
+    "the RTX 3090 and 4090 rows; the FP16-accumulate dense rate is headline / 2."
+)
+
+TENSOR_PEAKS: dict[str, TensorPeaks] = {
+    "H100-NVL": TensorPeaks(
+        {"fp32": 60, "tf32": 417.5, "bf16": 835.5, "fp16": 835.5, "fp8": 1670.5, "int8": 1670.5},
+        "NVIDIA H100 Tensor Core GPU specifications (nvidia.com/en-us/data-center/h100, specifications table, "
+        "H100 NVL column: FP32 60 TFLOPS, TF32 Tensor Core 835, BFLOAT16 and FP16 Tensor Core 1,671, FP8 "
+        "Tensor Core 3,341 TFLOPS, INT8 Tensor Core 3,341 TOPS; tensor rows footnoted 'With sparsity'), as "
+        "reproduced in O'Reilly 'Hands-On LLM Serving and Optimization' Table 5-1 and cited from the PNY "
+        "H100 NVL datasheet (pny.com .../h100-nvl-datasheet.pdf)",
+        "2024-03",
+        "the datasheet's 'with sparsity' figures / 2 (TF32 835/2, BF16/FP16 1,671/2, FP8 and INT8 "
+        "3,341/2); Epoch's 835.5 in its FP16 column is the same dense BF16/FP16 figure. as_of: month of "
+        "NVIDIA's H100 NVL product brief PB-11773-001_v01 (the per-GPU NVL column of the datasheet).",
+        (
+            "Epoch puts 835.5 TFLOPS in its FP16 (non-tensor) column; precision/sparsity basis unclear, so "
+            "compute columns left empty.",
+        ),
+    ),
+    "RTX-A6000": TensorPeaks(
+        {"bf16": 154.8, "fp16": 154.8, "int8": 309.7},
+        f"{GA102_WP} Table 3 (RTX A6000): 'Peak FP16 Tensor TFLOPS with FP32 Accumulate 154.8/309.6', "
+        "'Peak BF16 Tensor TFLOPS with FP32 Accumulate 154.8/309.6', 'Peak INT8 Tensor TOPS 309.7/619.4' "
+        "(dense/sparse), as extracted with pdftotext in public notes",
+        "2020-10",
+        "bf16/fp16/int8 are the whitepaper's dense (first) figures; FP16 with FP16 accumulate is the same "
+        "154.8 on this professional board. TF32 not confirmed in the extracts read (left empty). as_of: "
+        "RTX A6000 launch (the whitepaper v2 adds it).",
+        ("Tensor throughput not found in sources searched (left empty).",),
+    ),
+    "RTX-A5000": TensorPeaks(
+        {"bf16": 111.1, "fp16": 111.1},
+        "NVIDIA RTX A5000 datasheet (nvidia.com/content/dam/en-zz/Solutions/products/workstations/"
+        f"nvidia-rtx-a5000-datasheet.pdf): 'Tensor Performance 222.2 TFLOPS'; reading of that figure: {GA102_WP} "
+        "Table 3",
+        "2021-04",
+        f"Dense = 222.2 / 2 (256 tensor cores x 1,695 MHz x 512 = 222.2 sparse). {A_SERIES_RULE} TF32 and INT8 "
+        "are not in the datasheet (left empty). as_of: RTX A5000 launch.",
+        ("Tensor throughput not found in sources searched (left empty).",),
+    ),
+    "RTX-A4000": TensorPeaks(
+        {"bf16": 76.7, "fp16": 76.7},
+        "NVIDIA RTX A4000 datasheet text as reproduced on ecer.com (the gpu_specs.csv row's source): 'Tensor "
+        f"performance 153.4 TFLOPS'; reading of that figure: {GA102_WP} Table 3",
+        "2021-04",
+        f"Dense = 153.4 / 2 (192 tensor cores x 1,560 MHz x 512 = 153.4 sparse). {A_SERIES_RULE} TF32 and INT8 "
+        "are not in the datasheet (left empty). as_of: RTX A4000 launch.",
+        (
+            "Datasheet 'Tensor performance 153.4 TFLOPS' footnote (precision/sparsity) not retrieved, so not "
+            "used.",
+        ),
+    ),
+    "RTX-6000-ADA": TensorPeaks(
+        {"bf16": 364.2, "fp16": 364.2},
+        "NVIDIA RTX PRO Blackwell GPU Architecture whitepaper v1.0 (nvidia.com/content/dam/en-zz/Solutions/"
+        "design-visualization/quadro-product-literature/NVIDIA-RTX-Blackwell-PRO-GPU-Architecture-v1.0.pdf) "
+        "Table 4, RTX 6000 Ada column: Peak BF16 Tensor TFLOPS with FP32 Accumulate 364 dense / 728 sparse, "
+        "quoted as 364.2 dense from NVIDIA's Ada professional-GPU tables in other public notes",
+        "2022-12",
+        "bf16/fp16 at FP32 accumulate (full rate on this professional board); 364.2 = 568 tensor cores x "
+        "2,505 MHz x 256 dense FLOP per clock, and half the FP8 dense 728.5 (datasheet 1,457 with sparsity / "
+        "2; Epoch's 729 above). TF32/INT8 not confirmed (left empty). as_of: RTX 6000 Ada launch.",
+    ),
+    "QUADRO-RTX-6000": TensorPeaks(
+        {"fp16": 130.5, "int8": 261},
+        "NVIDIA Turing GPU Architecture whitepaper (images.nvidia.com/aem-dam/en-zz/Solutions/design-"
+        "visualization/technologies/turing-architecture/NVIDIA-Turing-Architecture-Whitepaper.pdf), Quadro RTX "
+        "6000 (TU102) figures: Peak FP16 Tensor TFLOPS with FP32 Accumulate 130.5, Peak INT8 Tensor TOPS 261, "
+        "as summarised in J. Whanlon 'New chips for machine intelligence' (jameswhanlon.com/new-chips-for-"
+        "machine-intelligence.html, Turing: 16.3 FP32, 130.5 FP16, 261 INT8, 522 INT4, 260 W, 672 GBps)",
+        "2018-08",
+        "Turing has no sparsity, so the figures are dense (576 tensor cores x 1,770 MHz x 128 = 130.5). Turing "
+        "tensor cores support FP16 and INT8/INT4 but not BF16 or TF32: fp16 only. The whitepaper itself was "
+        "not retrieved; the figures come from the cited summary. as_of: Quadro RTX 6000 launch.",
+        ("Tensor values not in row.",),
+    ),
+    "RTX-PRO-6000": TensorPeaks(
+        {"bf16": 503.8, "fp16": 503.8},
+        "NVIDIA RTX PRO Blackwell GPU Architecture whitepaper v1.0/v1.1 (nvidia.com/content/dam/en-zz/"
+        "Solutions/design-visualization/quadro-product-literature/NVIDIA-RTX-Blackwell-PRO-GPU-Architecture-"
+        "v1.0.pdf), Workstation Edition table: 'Peak BF16 Tensor TFLOPS with FP32 Accumulate 503.8/1007.6' "
+        "(dense/sparse), as quoted in public notes",
+        "2025-03",
+        "Workstation Edition (600 W) figure; 752 tensor cores x 2,617 MHz x 256 = 503.8. The Server Edition "
+        "that clouds run has no published dense BF16 figure (its datasheet gives 120 FP32 TFLOPS against 125 "
+        "and 1,597 GB/s; the product page's '1 PFLOP' FP16/BF16 is not qualified and is about the Workstation "
+        "sparse 1,007.6), so its dense peak is likely about 4% lower. FP8/FP4 left empty.",
+        (
+            "Tensor-core dense peaks are not published in the sources found (NVIDIA quotes 4,000 'AI TOPS' at "
+            "FP4 with sparsity), so peak_tflops has FP32 only.",
+        ),
+    ),
+    "RTX-5090": TensorPeaks(
+        {"bf16": 209.5, "fp16": 209.5, "fp8": 419},
+        "NVIDIA RTX Blackwell GPU Architecture whitepaper v1.1 (images.nvidia.com/aem-dam/Solutions/geforce/"
+        "blackwell/nvidia-rtx-blackwell-gpu-architecture.pdf) Table 3 (printed pp. 46-48), GeForce RTX 5090: "
+        "'Peak BF16 Tensor TFLOPS with FP32 Accumulate 209.5/419', FP16 with FP16 accumulate 419/838, FP8 "
+        "with FP32 accumulate 419/838, FP4 1,676/3,352 (dense/sparse), as quoted in public notes",
+        "2025-01",
+        "bf16/fp16/fp8 at FP32 accumulate (the GeForce training rate, as for the RTX 4090 row); with FP16 "
+        "accumulate the dense FP16 rate is 419. The review's 838 FP16 and 3,352 FP4 are the sparse "
+        "FP16-accumulate and FP4 figures. as_of: RTX 5090 launch.",
+        (
+            "Tensor peaks: the review lists 838 FP16 and 3,352 FP8/FP4 TFLOPS without stating dense/sparse or "
+            "accumulate precision, so they are left empty.",
+        ),
+    ),
+    "RTX-3060": TensorPeaks(
+        {"bf16": 25.25, "fp16": 25.25},
+        "NVIDIA GeForce RTX 3060 announcement (CES, 2021-01-12): '13 shader-TFLOPs, 25 RT-TFLOPs, 101 "
+        "tensor-TFLOPs', as reported by gamermatters.com and gamingdigest.co ('NVIDIA brings RTX to the "
+        f"mainstream with $329 RTX 3060'); conversion: {GA102_WP} Appendix A",
+        "2021-01",
+        f"bf16/fp16 = 101 / 4 = 25.25. {GEFORCE_AMPERE_RULE} 112 tensor cores x 1,777 MHz x 512 = 101.9, so "
+        "NVIDIA's rounded 101 puts the value about 1% low. Not a datasheet figure: derived from NVIDIA's "
+        "launch number.",
+        ("Compute peaks not in the source found (left empty).",),
+    ),
+    "RTX-3060-TI": TensorPeaks(
+        {"bf16": 32.4, "fp16": 32.4},
+        "NVIDIA GeForce RTX 3060/3060 Ti product page (nvidia.com/en-us/geforce/graphics-cards/30-series/"
+        "rtx-3060-3060ti/): 129.6 Tensor-TFLOPS with sparsity, as quoted in public notes; conversion: "
+        f"{GA102_WP} Appendix A",
+        "2020-12",
+        f"bf16/fp16 = 129.6 / 4 = 32.4 (152 tensor cores x 1,665 MHz x 512 = 129.6). {GEFORCE_AMPERE_RULE} Not "
+        "a datasheet figure: derived from NVIDIA's headline number.",
+    ),
+}
+# Records that keep no bf16/fp16 tensor peak although the hardware has tensor cores, with the reason.
+TENSOR_PEAK_GAPS: dict[str, str] = {
+    "A10G": (
+        "No AWS or NVIDIA document with A10G tensor peaks was found (searched for this build: AWS G5 pages "
+        "and docs, NVIDIA pages, Baseten's A10 vs A10G comparison, whose spec table was not readable in the "
+        "stored copy). NVIDIA's A10 figures "
+        "(125 dense BF16/FP16, 250 INT8) are deliberately not copied: Baseten states the A10G differs from "
+        "the A10 in tensor compute (the A10 'prioritizes tensor compute'), so they would overstate the A10G. "
+        "The planner therefore excludes A10G from training until a sourced figure exists."
+    ),
+}
+
+
+def apply_tensor_peaks(rec: dict[str, Any]) -> dict[str, Any]:
+    """Merge TENSOR_PEAKS / TENSOR_PEAK_GAPS into a record: gaps only, never overwriting a sourced value."""
+    patch = TENSOR_PEAKS.get(rec["id"])
+    gap = TENSOR_PEAK_GAPS.get(rec["id"])
+    if patch is None and gap is None:
+        return rec
+    rec = dict(rec)
+    notes = str(rec.get("notes") or "")
+    if patch is not None:
+        clash = {k: (rec["peak_tflops"][k], v) for k, v in patch.peaks.items() if k in rec["peak_tflops"]}
+        if clash:
+            raise SystemExit(f"{rec['id']}: TENSOR_PEAKS would overwrite sourced peaks {clash}")
+        if rec["id"] in NO_BF16 and "bf16" in patch.peaks:
+            raise SystemExit(f"{rec['id']}: bf16 peak for an accelerator without BF16")
+        merged = {**rec["peak_tflops"], **patch.peaks}
+        rec["peak_tflops"] = {k: _num(merged[k]) for k in PEAK_ORDER if k in merged}
+        for stale in patch.stale_notes:
+            if stale not in notes:
+                raise SystemExit(f"{rec['id']}: stale note not found (source data changed?): {stale!r}")
+            notes = notes.replace(stale, "").replace("  ", " ").strip()
+        rec["source"] = f"{rec['source']}; tensor peaks (as of {patch.as_of}): {patch.source}"
+        notes = f"{notes} Tensor peaks: {patch.note}"
+    if gap is not None:
+        notes = f"{notes} Tensor peaks: {gap}"
+    rec["notes"] = notes.strip()
+    return rec
+
+
 def _float(value: Any) -> float | None:
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -374,7 +580,10 @@ def build_accelerators(specs: pd.DataFrame, names: pd.DataFrame) -> list[dict[st
     missing = [a for a in ORDER if a not in out]
     if missing:
         raise SystemExit(f"accelerators without a spec row: {missing}")
-    return [out[a] for a in ORDER]
+    unknown = sorted((set(TENSOR_PEAKS) | set(TENSOR_PEAK_GAPS)) - set(out))
+    if unknown:
+        raise SystemExit(f"TENSOR_PEAKS / TENSOR_PEAK_GAPS name unknown accelerators: {unknown}")
+    return [apply_tensor_peaks(out[a]) for a in ORDER]
 
 
 def _accelerator_record(canonical: str, row: Mapping[str, Any], sky_names: list[str]) -> dict[str, Any]:
@@ -1215,8 +1424,14 @@ One entry per `gpu_specs.csv` row (RTX 3080 Ti skipped: the row has no values), 
 ids below, plus five accelerators added with cited sources (RTX-PRO-6000, RTX-5090, A16, RTX-3060,
 RTX-3060-TI; the last four keep regions whose only offerings use them). Peaks are dense; where the data has one BF16/FP16
 column the value is filed under both `bf16` and `fp16`, except for GPUs without BF16 (V100, T4, P100,
-P4, Quadro RTX 6000: `fp16` only) and TPUs (`bf16` only). Empty values stay empty (A10G, RTX A-series
-tensor peaks, H100 NVL compute, ...). `memory_gib` is the vendor's nominal capacity (HBM/GDDR
+P4, Quadro RTX 6000: `fp16` only) and TPUs (`bf16` only). Dense tensor peaks that the data lacks
+(H100 NVL, RTX A6000/A5000/A4000, RTX 6000 Ada, Quadro RTX 6000, RTX PRO 6000, RTX 5090, RTX 3060,
+RTX 3060 Ti) are filled from vendor documents by `TENSOR_PEAKS` (table below): figures quoted "with
+sparsity" are halved, and bf16/fp16 are the FP32-accumulate rates (the rate mixed-precision training
+uses; GeForce cards run it at half their FP16-accumulate rate). Cross-checks in the notes multiply tensor
+cores x boost clock (TechPowerUp-derived spec pages) x FLOP per tensor core and clock. Values without a
+trustworthy source stay empty: the A10G has no bf16/fp16 peak (reason below), and the planner excludes
+it from training. `memory_gib` is the vendor's nominal capacity (HBM/GDDR
 capacities are binary). Aliases: every SkyPilot name that `accelerator_name_map.csv` maps to the row,
 plus common spellings (matching ignores case and `-`, `_`, space, `.`).
 """
@@ -1350,6 +1565,16 @@ def _accel_tables() -> str:
     text = _table(["gpu_specs.csv model", "canonical id"], rows)
     text += "\n\nValues filled in from other sources:\n\n"
     text += _table(["id", "values", "source"], [(k, v[0], v[1]) for k, v in SPEC_PATCHES.items()])
+    text += "\n\nDense tensor peaks filled in (`TENSOR_PEAKS`; bf16/fp16 at FP32 accumulate, sparse figures halved):\n\n"
+    text += _table(
+        ["id", "peaks (TFLOPS, int8 TOPS)", "as of", "source", "basis"],
+        [
+            (k, ", ".join(f"{p} {_num(v)}" for p, v in t.peaks.items()), t.as_of, t.source, t.note)
+            for k, t in TENSOR_PEAKS.items()
+        ],
+    )
+    text += "\n\nTensor-core accelerators left without a bf16/fp16 peak (`TENSOR_PEAK_GAPS`):\n\n"
+    text += _table(["id", "why"], sorted(TENSOR_PEAK_GAPS.items()))
     text += "\n\nAdded accelerators:\n\n"
     text += _table(["id", "source"], [(a["id"], a["source"]) for a in EXTRA_ACCELERATORS])
     text += "\n\nProvider-specific name corrections (planner/catalog/skypilot.py `OVERRIDES`, applied before aliases):\n\n"
