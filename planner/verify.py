@@ -368,7 +368,8 @@ def _check_service(
     )
     rho = compute.DEFAULT_SPOT_OVERHEAD
     instances: dict[tuple[str, str, str, int, int], float] = defaultdict(float)
-    floor: dict[tuple[int, int], float] = defaultdict(float)
+    held: dict[tuple[str, str, int, int], float] = defaultdict(float)  # non-spot, by option and kind
+    replicas: dict[str, int] = {}  # replicas per instance of each option used
     spot_h = total_h = 0.0
     for r in rows:
         if r["workload"] != svc.name or r["row_type"] not in ("rent", "draw"):
@@ -379,14 +380,16 @@ def _check_service(
         instances[key5] += r["instances"] * ((1 - rho) if is_spot else 1.0)
         total_h += r["gpu_hours"]
         spot_h += r["gpu_hours"] if is_spot else 0.0
-        if not is_spot:
+        if is_spot:
+            continue  # preemptible capacity never counts toward the floor
+        option = "/".join((r["provider"], r["region"], r["instance_type"])) + (
+            f"@{r['zones']}" if r.get("zones") else ""
+        )
+        kind = "committed" if r["row_type"] == "draw" else str(r["term"])
+        held[option, kind, m, k] += r["instances"]
+        if option not in replicas:
             offering = index.find(r)
-            if offering is not None:
-                reps = max(
-                    (_service_capacity(svc, arch, catalog, offering, bk, measured)[1] for bk in buckets),
-                    default=0,
-                )
-                floor[m, k] += r["instances"] * reps
+            replicas[option] = _replicas_per_instance(svc, arch, catalog, offering, measured)
     over = [
         f"{k}: load {v:.3f} > {instances.get(k, 0.0):.3f} instances"
         for k, v in load.items()
@@ -400,12 +403,7 @@ def _check_service(
         )
     )
     if svc.min_replicas > 0:
-        thin = [
-            f"m{m} k{k}: {floor.get((m, k), 0.0):g} < {svc.min_replicas}"
-            for m in months
-            for k in range(len(timeline.slices))
-            if floor.get((m, k), 0.0) < svc.min_replicas - 1e-9
-        ]
+        thin = _floor_shortfalls(svc, held, replicas, months, len(timeline.slices))
         checks.append(
             Check(
                 f"{name}: availability floor",
@@ -422,6 +420,65 @@ def _check_service(
         )
     )
     return checks
+
+
+def _replicas_per_instance(
+    svc: InferenceService, arch: Any, catalog: Catalog, offering: Offering | None, measured: list[Any]
+) -> int:
+    """Replicas one instance runs: those of the first request bucket it can serve (as the model's
+    ServingOption.replicas); 0 when it is not in the catalog or serves no bucket."""
+    if offering is None:
+        return 0
+    for bucket in svc.buckets:
+        tokens_per_s, reps, why = _service_capacity(svc, arch, catalog, offering, bucket, measured)
+        if why is None and tokens_per_s > 0:
+            return reps
+    return 0
+
+
+WHOLE_TOL = 1e-6  # an instance count within this of a whole number counts as whole (solver tolerance)
+
+
+def _floor_shortfalls(
+    svc: InferenceService,
+    held: dict[tuple[str, str, int, int], float],
+    replicas: dict[str, int],
+    months: range,
+    slices: int,
+) -> list[str]:
+    """Months (slices, with whole_instances) whose whole non-spot instances run fewer than R replicas.
+
+    As planner.model.inference.define_min_replicas: sum over options of min(replicas, R) x whole
+    instances >= R, where an instance is whole if held all month on one kind (on_demand or committed):
+    floor(min over the month's slices of that kind's instances); with whole_instances, per slice.
+    """
+    need = svc.min_replicas
+    kinds = sorted({(o, kind) for o, kind, _, _ in held})
+    span = "in the slice" if svc.whole_instances else "all month"
+    out = []
+    for m in months:
+        periods = (
+            [(f"m{m} k{k}", [k]) for k in range(slices)]
+            if svc.whole_instances
+            else [(f"m{m}", list(range(slices)))]
+        )
+        for label, ks in periods:
+            whole = {
+                (o, kind): math.floor(min(held.get((o, kind, m, k), 0.0) for k in ks) + WHOLE_TOL)
+                for o, kind in kinds
+            }
+            got = sum(n * min(replicas[o], need) for (o, _), n in whole.items())
+            if got >= need:
+                continue
+            what = ", ".join(
+                f"{n} {kind} {o} at {min(replicas[o], need)} per instance"
+                for (o, kind), n in whole.items()
+                if n > 0
+            )
+            out.append(
+                f"{label}: {got} of {need} replicas on whole non-spot instances held {span} ({what or 'none'})"
+            )
+    return out
 
 
 def _measured_table(svc: InferenceService, budget: Budget, catalog: Catalog) -> list[Any]:
