@@ -158,6 +158,12 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=_positive(_count), default=120.0, help="seconds (default 120)")
     p.add_argument("--mip-gap", type=_fraction, default=1e-6, help="relative MIP gap (default 1e-6)")
     p.add_argument("--no-explain", action="store_true", help="skip shadow prices, what-ifs and runner-ups")
+    p.add_argument(
+        "--explain-budget",
+        type=_positive(_count),
+        default=60.0,
+        help="seconds for all of the explanation's re-solves; the rest are reported as not re-solved (default 60)",
+    )
     p.add_argument("--timings", action="store_true", help="include solver timings in JSON (not reproducible)")
 
 
@@ -183,6 +189,7 @@ def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
         "time_limit_s": args.time_limit,
         "mip_gap": args.mip_gap,
         "explain": not args.no_explain,
+        "explain_budget_s": args.explain_budget,
     }
 
 

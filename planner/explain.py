@@ -19,6 +19,7 @@ from typing import Literal
 
 import pulp
 
+from planner import compute
 from planner.catalog.catalog import Catalog
 from planner.enums import Term
 from planner.explain_serving import (
@@ -41,11 +42,15 @@ from planner.model.training import EFLOP
 from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import HOURS_PER_DAY, format_count, format_usd
 from planner.whatif import (
+    HELD_NOTE,
+    NOT_SOLVED,
+    budget_spent_note,
     fix_rest,
     modified,
     pipeline_cost,
     preserved,
     raise_rhs,
+    replan_workload,
     resolve,
     with_constraints,
     with_run,
@@ -60,11 +65,17 @@ _DEFINITIONAL = {"one_cluster", "held"}
 
 def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> None:
     """Fill plan.binding, plan.what_ifs and plan.runner_ups (model values are restored after)."""
+    # Shadow prices are one LP, outside explain_budget_s; the budget starts with the re-solves.
+    plan.binding = binding_constraints(
+        model, plan, dataclasses.replace(opts.for_explanation(), deadline=None)
+    )
     quiet = opts.for_explanation()
-    plan.binding = binding_constraints(model, plan, quiet)
-    plan.what_ifs = what_ifs(model, plan, catalog, quiet) + latency_what_ifs(model, plan, catalog, quiet)
+    # Re-solves in order of what a reader asks first (explain_budget_s may not reach the last):
+    # what relaxing the workloads' own limits is worth, why the runner-ups lost, latency targets.
+    plan.what_ifs = what_ifs(model, plan, catalog, quiet)
     plan.binding += binding_caps(model, plan)
     plan.runner_ups = runner_ups(model, plan, quiet) + service_runner_ups(model, plan, quiet)
+    plan.what_ifs += latency_what_ifs(model, plan, catalog, quiet)
 
 
 # --------------------------------------------------------------------------- binding & duals
@@ -343,9 +354,10 @@ def _when(model: Model, period: str | None) -> str:
 
 
 def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
-    """Deadlines ±25% and allowing spot re-plan from scratch (the candidates change); the budget
-    ±25%, forbidding spot and raising a cap re-solve the plan's own model with a bound or a
-    right-hand side moved, warm-started from the plan."""
+    """Deadlines ±25% and allowing spot re-plan from scratch (the candidates change; a deadline
+    with the other workloads held as planned, see whatif.replan_workload); the budget ±25%,
+    forbidding spot and raising a cap re-solve the plan's own model with a bound or a right-hand
+    side moved, warm-started from the plan."""
     budget, base = model.budget, plan.total_cost_usd or 0.0
     out: list[WhatIf] = []
 
@@ -362,10 +374,24 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
             )
         )
 
+    def skipped(name: str, description: str) -> bool:
+        if opts.out_of_time():
+            record(name, f"{description} ({budget_spent_note(opts)})", NOT_SOLVED, None, None)
+        return opts.out_of_time()
+
     def replan(name: str, description: str, new_budget: Budget) -> None:
-        record(name, description, *pipeline_cost(new_budget, catalog, opts))
+        if not skipped(name, description):
+            record(name, description, *pipeline_cost(new_budget, catalog, opts))
+
+    def replan_one(name: str, description: str, new_budget: Budget, workload: str) -> None:
+        if skipped(name, description):
+            return
+        status, cost, gap, held = replan_workload(model, new_budget, workload, catalog, opts)
+        record(name, description + (HELD_NOTE if held else ""), status, cost, gap)
 
     def in_model(name: str, description: str, change: Callable[[], None]) -> None:
+        if skipped(name, description):
+            return
         with preserved(model):
             change()
             res, cost = resolve(model, opts)
@@ -375,10 +401,11 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         if isinstance(run, TrainingRun):
             for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
                 days = run.deadline_days * factor
-                replan(
+                replan_one(
                     f"deadline:{run.name}:{label}",
                     f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})",
                     with_run(budget, run.name, deadline_days=days),
+                    run.name,
                 )
     c = budget.constraints
     if c.budget_usd is not None and "budget" in model.constraints:
@@ -391,10 +418,12 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
             )
     # Each spot column with its on-demand twin (same workload, option and period), if sold.
     spot_columns = [
-        (v, model.x.get((w, o, Term.ON_DEMAND, s))) for (w, o, t, s), v in model.x.items() if t == Term.SPOT
+        (v, model.x.get((w, o, Term.ON_DEMAND, s)), 1.0)
+        for (w, o, t, s), v in model.x.items()
+        if t == Term.SPOT
     ]
     spot_columns += [
-        (v, model.u.get((w, o, m, k, Term.ON_DEMAND.value)))
+        (v, *_on_demand_stand_in(model, w, o, m, k))
         for (w, o, m, k, key), v in model.u.items()
         if key == Term.SPOT.value
     ]
@@ -427,15 +456,43 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
     return out
 
 
-def _forbid_spot(columns: list[tuple[pulp.LpVariable, pulp.LpVariable | None]]) -> None:
-    """Spot columns to zero; their hours move to the on-demand twin in the warm start. On-demand
-    hours deliver at least what the derated spot hours did, so the start stays feasible unless a
-    budget or cap is tight: without it HiGHS may spend the whole time limit finding any plan."""
-    for spot, on_demand in columns:
+def _forbid_spot(columns: list[tuple[pulp.LpVariable, pulp.LpVariable | None, float]]) -> None:
+    """Spot columns to zero; in the warm start their use moves to an on-demand stand-in, times its
+    factor (instances of the stand-in per spot instance). The stand-in delivers at least what the
+    derated spot capacity did, so the start stays feasible unless a budget or cap is tight: without
+    it HiGHS may spend the whole time limit finding any plan."""
+    for spot, on_demand, factor in columns:
         if on_demand is not None and spot.varValue:
-            on_demand.varValue = (on_demand.varValue or 0.0) + spot.varValue
+            on_demand.varValue = (on_demand.varValue or 0.0) + factor * spot.varValue
         spot.varValue = 0.0
         spot.upBound = 0
+
+
+def _on_demand_stand_in(model: Model, w: str, o: str, m: int, k: int) -> tuple[pulp.LpVariable | None, float]:
+    """On-demand instances that replace one spot instance of service w's option o in (m, k): the
+    same option's on-demand twin, else (serving pruning may have dropped it) the option whose
+    on-demand capacity is cheapest per token, scaled to the derated spot capacity. None where the
+    served tokens are variables of their own (they would have to move too)."""
+    twin = model.u.get((w, o, m, k, Term.ON_DEMAND.value))
+    if twin is not None:
+        return twin, 1.0
+    if w not in model.served_is_capacity:
+        return None, 0.0
+    spot_opt = next(p for p in model.serving(w) if p.id == o)
+    rated = [
+        (price / cap.tokens_per_s, p.id, cap.tokens_per_s)
+        for p in model.serving(w)
+        if (w, p.id, m, k, Term.ON_DEMAND.value) in model.u
+        and (cap := p.capacity[0]) is not None
+        and cap.tokens_per_s > 0
+        and (price := p.group.price(Term.ON_DEMAND)) is not None
+    ]
+    spot_cap = spot_opt.capacity[0]
+    if not rated or spot_cap is None:
+        return None, 0.0
+    _, best, tokens = min(rated)
+    factor = (1 - compute.DEFAULT_SPOT_OVERHEAD) * spot_cap.tokens_per_s / tokens
+    return model.u[w, best, m, k, Term.ON_DEMAND.value], factor
 
 
 def _cap_step(model: Model, label: str) -> int:
@@ -608,6 +665,8 @@ def _runner_up(
 ) -> RunnerUp:
     if not any(keep(o) for o in model.options(w)):
         return RunnerUp(w, kind, label, None, "excluded", None, None, "no candidate offering")
+    if opts.out_of_time():
+        return RunnerUp(w, kind, label, None, NOT_SOLVED, None, None, budget_spent_note(opts))
     with preserved(model):
         for opt in model.options(w):
             if not keep(opt):
@@ -618,16 +677,12 @@ def _runner_up(
         picked = chosen_option(model, w) if res.has_solution else None
         cost = model.cost_value() if res.has_solution else 0.0
     if not res.has_solution or picked is None:
-        return RunnerUp(
-            w,
-            kind,
-            label,
-            None,
-            res.status,
-            None,
-            None,
-            "no feasible plan with the other constraints (caps, budget, deadline)",
+        why = (
+            "no plan found within the time limit (explain_time_limit_s)"
+            if res.status == "no_solution"
+            else "no feasible plan with the other constraints (caps, budget, deadline)"
         )
+        return RunnerUp(w, kind, label, None, res.status, None, None, why)
     opt = _option(model, w, picked)
     rate = _cost_per_eflop(opt)
     delta = cost - base

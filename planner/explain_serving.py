@@ -19,7 +19,15 @@ from planner.model.serving import ServingOption
 from planner.model.solve import solve
 from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import format_usd
-from planner.whatif import fix_rest, pipeline_cost, preserved, with_run
+from planner.whatif import (
+    HELD_NOTE,
+    NOT_SOLVED,
+    budget_spent_note,
+    fix_rest,
+    preserved,
+    replan_workload,
+    with_run,
+)
 from planner.workloads import InferenceService
 
 Opt = TypeVar("Opt", TrainingOption, ServingOption)
@@ -95,13 +103,19 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
                 parts.append(f"TTFT {svc.ttft_ms:g} → {changes['ttft_ms']} ms")
             if not changes:
                 continue
-            status, cost, gap = pipeline_cost(with_run(model.budget, w, **changes), catalog, opts)
+            if opts.out_of_time():
+                name, what = f"latency:{w}:{acc}", f"{w} with {' and '.join(parts)}, so {acc} qualifies"
+                out.append(WhatIf(name, f"{what} ({budget_spent_note(opts)})", NOT_SOLVED, None, None))
+                continue
+            status, cost, gap, held = replan_workload(
+                model, with_run(model.budget, w, **changes), w, catalog, opts
+            )
             ok = cost is not None
             out.append(
                 WhatIf(
                     f"latency:{w}:{acc}",
                     f"{w} with {' and '.join(parts)}, so {acc} qualifies (its best at batch 1: TPOT {tpot:.0f} ms, "
-                    f"TTFT {ttft:.0f} ms)",
+                    f"TTFT {ttft:.0f} ms)" + (HELD_NOTE if held else ""),
                     status,
                     cost if ok else None,
                     (cost - base) if ok and cost is not None else None,
@@ -181,6 +195,11 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
                     )
                 )
                 continue
+            if opts.out_of_time():
+                out.append(
+                    RunnerUp(w, "accelerator", acc, None, NOT_SOLVED, None, None, budget_spent_note(opts))
+                )
+                continue
             with preserved(model):
                 _only(model, w, acc)
                 if others:
@@ -197,7 +216,9 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
                         res.status,
                         None,
                         None,
-                        "cannot meet the demand alone (caps or budget)",
+                        "no plan found within the time limit (explain_time_limit_s)"
+                        if res.status == "no_solution"
+                        else "cannot meet the demand alone (caps or budget)",
                     )
                 )
                 continue

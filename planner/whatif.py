@@ -15,7 +15,7 @@ from planner.model.build import build_model
 from planner.model.candidates import generate_candidates
 from planner.model.model import Model
 from planner.model.options import PlanOptions
-from planner.model.solve import SolveResult, solve
+from planner.model.solve import SolveResult, solve, solve_direct
 from planner.model.timeline import build_timeline
 from planner.workloads import Budget
 
@@ -29,6 +29,86 @@ def pipeline_cost(
     model = build_model(budget, cands, build_timeline(budget), compact=opts.compact_model)
     res = solve(model.prob, opts)
     return res.status, (model.cost_value() if res.has_solution else None), res.mip_gap
+
+
+# Status and note of an explanation item skipped because explain_budget_s was spent.
+NOT_SOLVED = "not_solved"
+
+
+def budget_spent_note(opts: PlanOptions) -> str:
+    return (
+        f"not re-solved: the explanation's time budget (explain_budget_s = {opts.explain_budget_s:g} s) "
+        "was spent; raise it to see this"
+    )
+
+
+# Appended to a what-if's description when the other workloads were held at the plan.
+HELD_NOTE = " (other workloads as planned)"
+
+
+def replan_workload(
+    model: Model, new_budget: Budget, workload: str, catalog: Catalog, opts: PlanOptions
+) -> tuple[str, float | None, float | None, bool]:
+    """Status, cost, proven gap of re-planning `workload` under a modified budget, and whether the
+    other workloads were held as planned.
+
+    With one workload this is pipeline_cost. With several, the candidates are generated for the
+    new budget but every other workload is held (hold_planned): the answer is what the change is
+    worth to this workload alone, and the model left to solve is about its size instead of the
+    whole portfolio's (presolve drops the held columns). When a held choice has no counterpart in
+    the new model (pruning kept other groups), it falls back to re-planning everything.
+    """
+    if len(model.budget.workloads) > 1:
+        cands = generate_candidates(new_budget, catalog, prune=opts.prune_dominated)
+        new = build_model(new_budget, cands, build_timeline(new_budget), compact=opts.compact_model)
+        if hold_planned(model, new, workload, exact=True):
+            # Held columns are fixed, so presolve removes them: a direct MILP solve is small. Values
+            # fixed exactly can miss a row by the solver's tolerance; then hold "at least".
+            res = solve_direct(new.prob, opts)
+            if res.status == "infeasible":
+                hold_planned(model, new, workload, exact=False)
+                res = solve(new.prob, opts)
+            return res.status, (new.cost_value() if res.has_solution else None), res.mip_gap, True
+    return (*pipeline_cost(new_budget, catalog, opts), False)
+
+
+def hold_planned(old: Model, new: Model, workload: str, exact: bool) -> bool:
+    """Hold, in the freshly built `new`, every workload other than `workload` at its plan in the
+    solved `old`: training runs on their clusters (option and size; their hours may move between
+    terms and segments, which a changed timeline renumbers), services at their instances and
+    floors per month and slice (exact=False: at least those, never cheaper), commitments at least
+    as bought. False when a planned choice has no variable in `new` (nothing is held then)."""
+    fixes: list[tuple[pulp.LpVariable, float, bool]] = []  # (variable, value, also its upper bound)
+    pairs: list[tuple[dict[Any, Any], dict[Any, Any], bool]] = [
+        (old.y, new.y, True),
+        (old.n, new.n, True),
+        (old.u, new.u, exact),
+        (old.f, new.f, exact),
+        (old.r, new.r, False),
+    ]
+    for before, after, fix in pairs:
+        commitments = before is old.r  # keyed by offering group, not by workload
+        for key, v in before.items():
+            if not commitments and key[0] == workload:
+                continue
+            value = float(v.value() or 0.0)
+            target = after.get(key)
+            if not isinstance(target, pulp.LpVariable):
+                if value > 1e-9:
+                    return False
+                continue
+            fixes.append((target, value, fix))
+        if not commitments:  # options the held workloads did not have stay unused
+            fixes += [
+                (t, 0.0, True)
+                for key, t in after.items()
+                if key[0] != workload and key not in before and isinstance(t, pulp.LpVariable)
+            ]
+    for v, value, fix in fixes:
+        v.lowBound = round(value) if v.cat == pulp.LpInteger else value
+        if fix:
+            v.upBound = v.lowBound
+    return True
 
 
 def modified(budget: Budget, **changes: Any) -> Budget:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from planner.errors import InputError
 
 SolverName = Literal["auto", "highs", "cbc"]
+# A solve given less than this many seconds is not started (it could not even load the model).
+MIN_SOLVE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -21,22 +24,41 @@ class PlanOptions:
     # and a per-solve time limit keep them affordable; each result carries its own status and gap.
     explain_mip_gap: float = 1e-4
     explain_time_limit_s: float = 20.0
+    # All of the explanation's re-solves together: past it, the rest are reported as not re-solved
+    # (a 36-month portfolio on the full catalog would otherwise spend minutes explaining).
+    explain_budget_s: float = 60.0
     max_runner_ups: int = 3  # per workload, accelerators re-solved (the others are compared by price)
     verify: bool = True  # independent re-check of the plan
     prune_dominated: bool = True  # drop offerings that cannot be in any optimal plan
     compact_model: bool = True  # substitute rows that are identities at the optimum (build_model)
     screen: bool = True  # large MILPs: hold LP-priced-out columns at zero, then prove (solve.py)
     threads: int | None = None
+    # time.monotonic() by which every solve must end (set for the explanation's re-solves and for
+    # the rounds of one screened solve): the time limit of each solve is cut to what is left.
+    deadline: float | None = None
 
     def for_explanation(self) -> PlanOptions:
-        """Options of the explanation's re-solves: quieter, looser gap, shorter limit."""
+        """Options of the explanation's re-solves: quieter, looser gap, shorter limit, and all of
+        them within explain_budget_s from now."""
         return dataclasses.replace(
             self,
             explain=False,
             verify=False,
             mip_gap=max(self.mip_gap, self.explain_mip_gap),
             time_limit_s=min(self.time_limit_s, self.explain_time_limit_s),
+            deadline=time.monotonic() + self.explain_budget_s,
         )
+
+    def seconds_left(self) -> float:
+        """Time limit of the next solve: time_limit_s, cut to what is left before the deadline."""
+        if self.deadline is None:
+            return self.time_limit_s
+        return min(self.time_limit_s, self.deadline - time.monotonic())
+
+    def out_of_time(self) -> bool:
+        """True when too little time is left to start another re-solve: a quarter of its own limit
+        (a re-solve cut much shorter would report a plan with a gap too wide to mean anything)."""
+        return self.seconds_left() < max(MIN_SOLVE_S, self.time_limit_s / 4)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> PlanOptions:
@@ -55,6 +77,8 @@ class PlanOptions:
             raise InputError(f"explain_mip_gap must be in [0, 1), got {opts.explain_mip_gap!r}")
         if not opts.explain_time_limit_s > 0:
             raise InputError(f"explain_time_limit_s must be > 0, got {opts.explain_time_limit_s!r}")
+        if not opts.explain_budget_s >= 0:
+            raise InputError(f"explain_budget_s must be >= 0, got {opts.explain_budget_s!r}")
         if opts.max_runner_ups < 0:
             raise InputError(f"max_runner_ups must be >= 0, got {opts.max_runner_ups!r}")
         return opts

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import pulp
 
 from planner.errors import SolverError
-from planner.model.options import PlanOptions
+from planner.model.options import MIN_SOLVE_S, PlanOptions
 
 Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution"]
 
@@ -113,7 +113,7 @@ class _WarmHiGHS(pulp.HiGHS):  # type: ignore[misc]
 def make_solver(options: PlanOptions, *, mip: bool = True, warm_start: bool = False) -> tuple[Any, str]:
     """The PuLP solver object and its label; falls back from HiGHS to CBC, errors if neither exists."""
     want_highs = options.solver in ("auto", "highs")
-    kwargs: dict[str, Any] = {"msg": False, "timeLimit": options.time_limit_s}
+    kwargs: dict[str, Any] = {"msg": False, "timeLimit": max(options.seconds_left(), 1e-6)}
     if mip:
         kwargs["gapRel"] = options.mip_gap
     if options.threads:
@@ -160,6 +160,9 @@ def solve_screened(prob: pulp.LpProblem, options: PlanOptions, warm_start: bool 
     Bounds are restored afterwards; the solution values are those of the final MILP.
     """
     started = time.perf_counter()
+    # One time limit for all rounds: each solve gets what the earlier ones left.
+    deadline = time.monotonic() + options.seconds_left()
+    options = dataclasses.replace(options, deadline=deadline)
     columns = prob.variables()
     start = [v.varValue for v in columns] if warm_start else None
     ints = [v for v in columns if v.cat == pulp.LpInteger]
@@ -176,10 +179,12 @@ def solve_screened(prob: pulp.LpProblem, options: PlanOptions, warm_start: bool 
         return solve_direct(prob, options)
     lower = relaxed.objective
     threshold = SCREEN_TOLERANCE * max(1.0, abs(lower))
+    in_start = {id(v) for v, value in zip(columns, start or [], strict=False) if value}
     held = [
         v
         for v in columns
         if abs(v.varValue or 0.0) <= 1e-9
+        and id(v) not in in_start  # holding a column the start uses would make the start infeasible
         and float(v.dj or 0.0) > threshold
         and v.lowBound is not None
         and v.lowBound >= 0
@@ -206,6 +211,13 @@ def solve_screened(prob: pulp.LpProblem, options: PlanOptions, warm_start: bool 
                 ]
         else:
             release = held  # the screened model found no plan: fall back to the full one
+        if release and options.seconds_left() < MIN_SOLVE_S and result.objective is not None:
+            # The time limit is spent: the screened plan stands, proven only against the LP bound.
+            gap = (result.objective - lower) / max(abs(result.objective), 1e-9)
+            result = dataclasses.replace(
+                result, status="feasible", termination="time limit reached", mip_gap=max(gap, 0.0)
+            )
+            release = []
         if release:
             for v in release:
                 v.upBound = saved[v.name]
