@@ -43,15 +43,17 @@ from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, Wha
 from planner.units import HOURS_PER_DAY, format_count, format_usd
 from planner.whatif import (
     HELD_NOTE,
-    NOT_SOLVED,
-    budget_spent_note,
     fix_rest,
     modified,
+    no_plan_reason,
+    not_solved_runner_up,
+    not_solved_what_if,
     pipeline_cost,
     preserved,
     raise_rhs,
     replan_workload,
     resolve,
+    what_if,
     with_constraints,
     with_run,
 )
@@ -362,22 +364,13 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
     out: list[WhatIf] = []
 
     def record(name: str, description: str, status: str, cost: float | None, gap: float | None) -> None:
-        ok = status in ("optimal", "feasible") and cost is not None
-        out.append(
-            WhatIf(
-                name,
-                description,
-                status,
-                cost if ok else None,
-                (cost - base) if ok and cost is not None else None,
-                gap if status == "feasible" else None,
-            )
-        )
+        out.append(what_if(name, description, status, cost, gap, base))
 
     def skipped(name: str, description: str) -> bool:
-        if opts.out_of_time():
-            record(name, f"{description} ({budget_spent_note(opts)})", NOT_SOLVED, None, None)
-        return opts.out_of_time()
+        spent = opts.out_of_time()  # read once: the clock must not change the answer between uses
+        if spent:
+            out.append(not_solved_what_if(name, description, opts))
+        return spent
 
     def replan(name: str, description: str, new_budget: Budget) -> None:
         if not skipped(name, description):
@@ -666,7 +659,7 @@ def _runner_up(
     if not any(keep(o) for o in model.options(w)):
         return RunnerUp(w, kind, label, None, "excluded", None, None, "no candidate offering")
     if opts.out_of_time():
-        return RunnerUp(w, kind, label, None, NOT_SOLVED, None, None, budget_spent_note(opts))
+        return not_solved_runner_up(w, kind, label, opts)
     with preserved(model):
         for opt in model.options(w):
             if not keep(opt):
@@ -677,10 +670,8 @@ def _runner_up(
         picked = chosen_option(model, w) if res.has_solution else None
         cost = model.cost_value() if res.has_solution else 0.0
     if not res.has_solution or picked is None:
-        why = (
-            "no plan found within the time limit (explain_time_limit_s)"
-            if res.status == "no_solution"
-            else "no feasible plan with the other constraints (caps, budget, deadline)"
+        why = no_plan_reason(
+            res.status, "no feasible plan with the other constraints (caps, budget, deadline)"
         )
         return RunnerUp(w, kind, label, None, res.status, None, None, why)
     opt = _option(model, w, picked)

@@ -21,11 +21,13 @@ from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import format_usd
 from planner.whatif import (
     HELD_NOTE,
-    NOT_SOLVED,
-    budget_spent_note,
     fix_rest,
+    no_plan_reason,
+    not_solved_runner_up,
+    not_solved_what_if,
     preserved,
     replan_workload,
+    what_if,
     with_run,
 )
 from planner.workloads import InferenceService
@@ -103,25 +105,17 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
                 parts.append(f"TTFT {svc.ttft_ms:g} → {changes['ttft_ms']} ms")
             if not changes:
                 continue
+            name, what = f"latency:{w}:{acc}", f"{w} with {' and '.join(parts)}, so {acc} qualifies"
             if opts.out_of_time():
-                name, what = f"latency:{w}:{acc}", f"{w} with {' and '.join(parts)}, so {acc} qualifies"
-                out.append(WhatIf(name, f"{what} ({budget_spent_note(opts)})", NOT_SOLVED, None, None))
+                out.append(not_solved_what_if(name, what, opts))
                 continue
             status, cost, gap, held = replan_workload(
                 model, with_run(model.budget, w, **changes), w, catalog, opts
             )
-            ok = cost is not None
-            out.append(
-                WhatIf(
-                    f"latency:{w}:{acc}",
-                    f"{w} with {' and '.join(parts)}, so {acc} qualifies (its best at batch 1: TPOT {tpot:.0f} ms, "
-                    f"TTFT {ttft:.0f} ms)" + (HELD_NOTE if held else ""),
-                    status,
-                    cost if ok else None,
-                    (cost - base) if ok and cost is not None else None,
-                    gap if status == "feasible" else None,
-                )
+            what += f" (its best at batch 1: TPOT {tpot:.0f} ms, TTFT {ttft:.0f} ms)" + (
+                HELD_NOTE if held else ""
             )
+            out.append(what_if(name, what, status, cost, gap, base))
     return out
 
 
@@ -196,9 +190,7 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
                 )
                 continue
             if opts.out_of_time():
-                out.append(
-                    RunnerUp(w, "accelerator", acc, None, NOT_SOLVED, None, None, budget_spent_note(opts))
-                )
+                out.append(not_solved_runner_up(w, "accelerator", acc, opts))
                 continue
             with preserved(model):
                 _only(model, w, acc)
@@ -216,9 +208,7 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
                         res.status,
                         None,
                         None,
-                        "no plan found within the time limit (explain_time_limit_s)"
-                        if res.status == "no_solution"
-                        else "cannot meet the demand alone (caps or budget)",
+                        no_plan_reason(res.status, "cannot meet the demand alone (caps or budget)"),
                     )
                 )
                 continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import pulp
 
@@ -17,6 +17,7 @@ from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.solve import SolveResult, solve, solve_direct
 from planner.model.timeline import build_timeline
+from planner.result import RunnerUp, WhatIf
 from planner.workloads import Budget
 
 
@@ -31,7 +32,7 @@ def pipeline_cost(
     return res.status, (model.cost_value() if res.has_solution else None), res.mip_gap
 
 
-# Status and note of an explanation item skipped because explain_budget_s was spent.
+# Status of an explanation item skipped because explain_budget_s was spent.
 NOT_SOLVED = "not_solved"
 
 
@@ -40,6 +41,38 @@ def budget_spent_note(opts: PlanOptions) -> str:
         f"not re-solved: the explanation's time budget (explain_budget_s = {opts.explain_budget_s:g} s) "
         "was spent; raise it to see this"
     )
+
+
+def what_if(
+    name: str, description: str, status: str, cost: float | None, gap: float | None, base: float
+) -> WhatIf:
+    """A what-if from its re-solve's outcome: cost and delta only with a plan, gap only when time-limited."""
+    ok = status in ("optimal", "feasible") and cost is not None
+    return WhatIf(
+        name,
+        description,
+        status,
+        cost if ok else None,
+        (cost - base) if ok and cost is not None else None,
+        gap if status == "feasible" else None,
+    )
+
+
+def not_solved_what_if(name: str, description: str, opts: PlanOptions) -> WhatIf:
+    return WhatIf(name, f"{description} ({budget_spent_note(opts)})", NOT_SOLVED, None, None)
+
+
+def not_solved_runner_up(
+    workload: str, kind: Literal["accelerator", "provider"], label: str, opts: PlanOptions
+) -> RunnerUp:
+    return RunnerUp(workload, kind, label, None, NOT_SOLVED, None, None, budget_spent_note(opts))
+
+
+def no_plan_reason(status: str, otherwise: str) -> str:
+    """Why a re-solve has no plan: its time limit (status no_solution), else `otherwise`."""
+    if status == "no_solution":
+        return "no plan found within the time limit (explain_time_limit_s)"
+    return otherwise
 
 
 # Appended to a what-if's description when the other workloads were held at the plan.
