@@ -169,7 +169,7 @@ def parse_watts(value: Any) -> float:
     return number * _WATTS[key]
 
 
-def _number_or_text(description: str, examples: list[Any]) -> WithJsonSchema:
+def number_or_text(description: str, examples: list[Any]) -> WithJsonSchema:
     """JSON Schema of a unit field: a plain number, or text with a unit the parser understands."""
     return WithJsonSchema(
         {"anyOf": [{"type": "number"}, {"type": "string"}], "description": description, "examples": examples}
@@ -180,28 +180,26 @@ def _number_or_text(description: str, examples: list[Any]) -> WithJsonSchema:
 Count = Annotated[
     float,
     BeforeValidator(parse_count),
-    _number_or_text("A count: 175B, 1.4T, 3.14e23", ["70B", "2T", 8.4e23]),
+    number_or_text("A count: 175B, 1.4T, 3.14e23", ["70B", "2T", 8.4e23]),
 ]
 Days = Annotated[
     float,
     BeforeValidator(parse_days),
-    _number_or_text("Days; or text with a unit: 36h, 8w, 2mo", [60, "8 weeks"]),
+    number_or_text("Days; or text with a unit: 36h, 8w, 2mo", [60, "8 weeks"]),
 ]
 Hours = Annotated[
-    float, BeforeValidator(parse_hours), _number_or_text("Hours; or text with a unit", [36, "2d"])
+    float, BeforeValidator(parse_hours), number_or_text("Hours; or text with a unit", [36, "2d"])
 ]
-Months = Annotated[
-    float, BeforeValidator(parse_months), _number_or_text("Months of 730 h; or 3y", [12, "3y"])
-]
-USD = Annotated[float, BeforeValidator(parse_usd), _number_or_text("US dollars: 4e6, $4M", [4e6, "$4M"])]
+Months = Annotated[float, BeforeValidator(parse_months), number_or_text("Months of 730 h; or 3y", [12, "3y"])]
+USD = Annotated[float, BeforeValidator(parse_usd), number_or_text("US dollars: 4e6, $4M", [4e6, "$4M"])]
 USDPerHour = Annotated[
-    float, BeforeValidator(parse_usd_per_hour), _number_or_text("USD per hour: 2.5, $2.5/h", [2.5, "$2.5/h"])
+    float, BeforeValidator(parse_usd_per_hour), number_or_text("USD per hour: 2.5, $2.5/h", [2.5, "$2.5/h"])
 ]
 Fraction = Annotated[
-    float, BeforeValidator(parse_fraction), _number_or_text("A share: 0.2 or 20%", [0.2, "20%"])
+    float, BeforeValidator(parse_fraction), number_or_text("A share: 0.2 or 20%", [0.2, "20%"])
 ]
-Bytes = Annotated[float, BeforeValidator(parse_bytes), _number_or_text("Bytes; or 80GiB, 1.5TB", ["80GiB"])]
-Watts = Annotated[float, BeforeValidator(parse_watts), _number_or_text("Watts; or 10.2kW", [700, "10.2kW"])]
+Bytes = Annotated[float, BeforeValidator(parse_bytes), number_or_text("Bytes; or 80GiB, 1.5TB", ["80GiB"])]
+Watts = Annotated[float, BeforeValidator(parse_watts), number_or_text("Watts; or 10.2kW", [700, "10.2kW"])]
 
 
 def format_count(x: float, digits: int = 3) -> str:

@@ -31,13 +31,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, WithJsonSchema, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from planner.catalog.aliases import NameIndex, name_key, suggest_words
 from planner.catalog.schema import StrictModel, check_as_of
 from planner.catalog.validate import friendly_message
 from planner.errors import CatalogError, InputError, Problem, problems_from_validation
-from planner.units import USD, Fraction, format_usd, parse_hours, parse_months, parse_watts
+from planner.units import USD, Fraction, format_usd, number_or_text, parse_hours, parse_months, parse_watts
 
 # A locator turns a dotted error path ('servers.2.power_kw', None for the whole record) into
 # (source file, location text such as 'servers[2].power_kw (line 40)').
@@ -93,24 +93,18 @@ def parse_whole_months(value: Any) -> int:
     return max(0, math.ceil(months - 1e-9))
 
 
-def _number_or_text(description: str, examples: list[Any]) -> WithJsonSchema:
-    return WithJsonSchema(
-        {"anyOf": [{"type": "number"}, {"type": "string"}], "description": description, "examples": examples}
-    )
-
-
 Kilowatts = Annotated[
     float,
     BeforeValidator(parse_kw),
-    _number_or_text("kW; or text with a unit: 10.2kW, 700W", [10.2, "10.2kW"]),
+    number_or_text("kW; or text with a unit: 10.2kW, 700W", [10.2, "10.2kW"]),
 ]
 Years = Annotated[
-    float, BeforeValidator(parse_years), _number_or_text("Years; or text with a unit: 5y, 60mo", [5, "5y"])
+    float, BeforeValidator(parse_years), number_or_text("Years; or text with a unit: 5y, 60mo", [5, "5y"])
 ]
 WholeMonths = Annotated[
     int,
     BeforeValidator(parse_whole_months),
-    _number_or_text("Whole months (730 h), rounded up; or 12 weeks, 90d", [4, "12 weeks"]),
+    number_or_text("Whole months (730 h), rounded up; or 12 weeks, 90d", [4, "12 weeks"]),
 ]
 PositiveUSD = Annotated[USD, Field(gt=0)]
 NonNegativeUSD = Annotated[USD, Field(ge=0)]

@@ -479,6 +479,19 @@ def usage_rows(model: Model) -> list[dict[str, Any]]:
     return rows
 
 
+def _share_of_use(
+    model: Model, used_hours: dict[tuple[str, int], float], gid: str, count: int, months: range
+) -> float:
+    """Instance-hours of group gid's pool use that fall to `count` of its instances over `months`:
+    each month's use in proportion to their share of the pool (the utilization of one purchase)."""
+    used = 0.0
+    for m in months:
+        pool = val(model.pool(gid, m))
+        if pool > _TOL:
+            used += used_hours.get((gid, m), 0.0) * count / pool
+    return used
+
+
 def _committed_use(model: Model) -> tuple[dict[str, set[str]], dict[tuple[str, int], float]]:
     """Workloads drawing on each group's commitments, and instance-hours drawn per (group, month)."""
     used_by: dict[str, set[str]] = defaultdict(set)
@@ -507,12 +520,7 @@ def commitment_rows(model: Model) -> list[dict[str, Any]]:
         price = g.price(t) or 0.0
         paid_months = commitment_months(model, t, s)
         months_in_horizon = min(g.term_months(t), model.timeline.months - s)
-        # Utilization of this commitment: its share of the pool's use in the months it is active.
-        used = 0.0
-        for m in range(s, s + months_in_horizon):
-            pool = val(model.pool(gid, m))
-            if pool > _TOL:
-                used += used_hours.get((gid, m), 0.0) * count / pool
+        used = _share_of_use(model, used_hours, gid, count, range(s, s + months_in_horizon))
         paid_h = count * HOURS_PER_MONTH * paid_months
         rows.append(
             {
@@ -551,11 +559,7 @@ def own_dc_rows(model: Model) -> list[dict[str, Any]]:
         g = model.groups[gid]
         assert g.server is not None
         held_months = min(g.life_months, months - s)
-        used = sum(
-            used_hours.get((gid, m), 0.0) * count / val(model.pool(gid, m))
-            for m in range(s, s + held_months)
-            if val(model.pool(gid, m)) > _TOL
-        )
+        used = _share_of_use(model, used_hours, gid, count, range(s, s + held_months))
         available = count * HOURS_PER_MONTH * held_months
         rows.append(
             {
