@@ -32,6 +32,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from build_default import write_or_check  # noqa: E402  (catalogs/, the script's own folder)
+
 from planner.catalog.load import load_catalog  # noqa: E402
 
 OUT_YAML = "catalogs/default/datacenter.yaml"
@@ -711,23 +713,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if any file would change")
     args = parser.parse_args(argv)
     files = build(args.shared.resolve())
-    changed = [rel for rel, text in files.items() if _read(REPO / rel) != text]
-    if args.check:
-        print("up to date" if not changed else "would change: " + ", ".join(changed))
-        return 1 if changed else 0
-    for rel, text in files.items():
-        path = REPO / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+    changed, exit_code = write_or_check(files, args.check)
+    if exit_code is not None:
+        return exit_code
     catalog = load_catalog(REPO / "catalogs" / "default")  # full validation, accelerators included
     dc = catalog.datacenter
     count = 0 if dc is None else len(dc.servers)
     print(f"wrote {len(files)} files ({', '.join(changed) or 'no changes'}); {count} servers load")
     return 0
-
-
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 if __name__ == "__main__":

@@ -1316,18 +1316,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if any file would change")
     args = parser.parse_args(argv)
     files, report = build(args.shared.resolve())
-    changed = [rel for rel, text in files.items() if _read(REPO / rel) != text]
-    if args.check:
-        print("up to date" if not changed else "would change: " + ", ".join(changed))
-        return 1 if changed else 0
-    for rel, text in files.items():
-        path = REPO / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+    changed, exit_code = write_or_check(files, args.check)
+    if exit_code is not None:
+        return exit_code
     catalog = load_catalog(REPO / "catalogs" / "default")
     print(report)
     print(f"wrote {len(files)} files ({', '.join(changed) or 'no changes'}); {catalog!r}")
     return 0
+
+
+def write_or_check(files: Mapping[str, str], check: bool) -> tuple[list[str], int | None]:
+    """The files (paths relative to the repo) whose text would change. With `check`, print them and
+    return the exit code (1 if any would change) without writing; else write every file (code None).
+    Shared by build_datacenter.py."""
+    changed = [rel for rel, text in files.items() if _read(REPO / rel) != text]
+    if check:
+        print("up to date" if not changed else "would change: " + ", ".join(changed))
+        return changed, 1 if changed else 0
+    for rel, text in files.items():
+        path = REPO / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    return changed, None
 
 
 def _read(path: Path) -> str | None:
