@@ -602,12 +602,12 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
             - {win.group.accelerator.id}
         )
         for acc in excluded_accels:
-            codes = Counter(e.code for e in model.candidates.excluded(w) if e.accelerator == acc)
-            example = next(
-                e
-                for e in model.candidates.excluded(w)
-                if e.accelerator == acc and e.code == codes.most_common(1)[0][0]
-            )
+            mine = [e for e in model.candidates.excluded(w) if e.accelerator == acc]
+            # Dominance only passes the exclusion on: the accelerator's own cause is in the others
+            # (no fabric for the memory, a price scope...), when there are any.
+            causes = [e for e in mine if e.code != "dominated"] or mine
+            code = Counter(e.code for e in causes).most_common(1)[0][0]
+            example = next(e for e in causes if e.code == code)
             out.append(
                 RunnerUp(
                     w,

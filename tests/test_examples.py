@@ -209,6 +209,19 @@ def test_gpt3_costs_no_more_than_the_cheapest_on_demand_cluster(capsys, catalog)
     assert run["finish_days"] <= 30
 
 
+def test_gpt3_excluded_accelerators_name_their_own_cause_not_a_dominator(capsys):
+    """RTX-PRO-6000 offerings are mostly dominated by other RTX-PRO-6000 ones, but those are out
+    because 2.8 TB of training state needs a multi-node fabric none of them lists (or their price
+    covers the host only): the runner-up names that cause; a bare "dominated" names none."""
+    out = plan_json("gpt3-175b-30d", capsys)
+    excluded = {r["label"]: r["reason"] for r in out["runner_ups"] if r["status"] == "excluded"}
+    assert "training state of 2.80 TB needs" in excluded["RTX-6000-ADA"]
+    assert "without a listed cluster interconnect" in excluded["RTX-6000-ADA"]
+    assert "dominated by" not in excluded["RTX-PRO-6000"]
+    # GH200: every offering is dominated (by H200 ones in the plan's candidates), so that is its cause.
+    assert "dominated by" in excluded["GH200"] and "H200 instance at least as capable" in excluded["GH200"]
+
+
 def test_gpt3_flops_price_is_the_chosen_instance_hour_per_eflop(capsys, catalog):
     out = plan_json("gpt3-175b-30d", capsys)
     [run] = out["workloads"]
