@@ -18,7 +18,14 @@ from planner.catalog.catalog import Catalog
 from planner.catalog.datacenter import DatacenterCatalog, ServerConfig
 from planner.catalog.schema import Accelerator, Offering
 from planner.enums import CLOUD_TERMS, Precision, Term
-from planner.model.prune import ServiceTraits, ServingDomination, prune_dominated, prune_serving_terms
+from planner.model.prune import (
+    COMMITTED_TERMS,
+    ServiceTraits,
+    ServingDomination,
+    prune_committed_terms,
+    prune_dominated,
+    prune_serving_terms,
+)
 from planner.model.serving import (
     CapacityCache,
     ServiceNeeds,
@@ -126,7 +133,7 @@ class Candidates:
     serving: dict[str, list[ServingOption]] = field(default_factory=dict)
     datacenter: DatacenterCatalog | None = None  # own-data-center servers and site, when enabled
     exclusions: list[Exclusion] = field(default_factory=list)
-    pruned_terms: list[ServingDomination] = field(default_factory=list)  # rented columns dropped
+    pruned_terms: list[ServingDomination] = field(default_factory=list)  # serving columns dropped
 
     def excluded(self, workload: str) -> list[Exclusion]:
         return [e for e in self.exclusions if e.workload == workload]
@@ -408,7 +415,19 @@ def generate_candidates(
             if prune:
                 serving = _prune_serving(w, serving, budget, cands)
             cands.serving[w.name] = serving
+    if prune:
+        _prune_committed(budget, cands)
     return cands
+
+
+def _service_traits(svc: InferenceService, budget: Budget) -> ServiceTraits:
+    spot = spot_fraction(svc, budget)
+    return ServiceTraits(
+        spot_cap_active=0.0 < spot < 1.0,
+        floor_replicas=svc.min_replicas,
+        whole_instances=svc.whole_instances,
+        egress_priced=svc.egress_gb_per_request > 0,
+    )
 
 
 def _prune_serving(
@@ -416,16 +435,9 @@ def _prune_serving(
 ) -> list[ServingOption]:
     """Drop the service's rented columns no optimal plan uses (planner.model.prune.prune_serving_terms);
     an offering left with no term is excluded with the options that dominate it."""
-    spot = spot_fraction(svc, budget)
-    traits = ServiceTraits(
-        spot_cap_active=0.0 < spot < 1.0,
-        floor_replicas=svc.min_replicas,
-        whole_instances=svc.whole_instances,
-        egress_priced=svc.egress_gb_per_request > 0,
-    )
     caps = budget.constraints.caps
     kept, dominated = prune_serving_terms(
-        options, traits, cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps)
+        options, _service_traits(svc, budget), cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps)
     )
     cands.pruned_terms += dominated
     kept_ids = {o.id for o in kept}
@@ -437,6 +449,45 @@ def _prune_serving(
             reason = "every rented term is dominated (no optimal plan uses it): " + "; ".join(by[o.id])
             cands.exclusions.append(_exclusion(svc.name, o.group, ("dominated", reason)))
     return kept
+
+
+def _prune_committed(budget: Budget, cands: Candidates) -> None:
+    """Drop the committed columns of service-only pools that another group's commitments replace
+    (planner.model.prune.prune_committed_terms), once every workload's options exist; an option
+    left with no term is excluded, naming the options that dominate each of its terms."""
+    services = {w.name: w for w in budget.workloads if isinstance(w, InferenceService)}
+    shared = {
+        o.group.id for opts in cands.training.values() for o in opts if any(t.is_pooled for t in o.terms)
+    }
+    caps = budget.constraints.caps
+    cands.serving, dominated = prune_committed_terms(
+        cands.serving,
+        {w: _service_traits(services[w], budget) for w in cands.serving},
+        shared,
+        cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps),
+    )
+    if not dominated:
+        return
+    cands.pruned_terms += dominated
+    dropped = {(d.option.workload, d.option.id): d.option for d in dominated}
+    for w, options in cands.serving.items():
+        for o in options:
+            dropped.pop((w, o.id), None)
+    parts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for d in cands.pruned_terms:  # the rented terms pruned before, then the committed ones
+        if (d.option.workload, d.option.id) in dropped:
+            parts[d.option.workload, d.option.id].append(_domination_text(d))
+    for (w, gid), o in dropped.items():
+        reason = "every term is dominated (no optimal plan uses it): " + "; ".join(parts[w, gid])
+        cands.exclusions.append(_exclusion(w, o.group, ("dominated", reason)))
+
+
+def _domination_text(d: ServingDomination) -> str:
+    """'<term> by <dominator>', with both prices for a committed term."""
+    if d.term not in COMMITTED_TERMS:
+        return f"{d.term.value} by {d.by.id}"
+    pb, pa = d.option.group.price(d.term), d.by.group.price(d.term)
+    return f"{d.term.value} by {d.by.id} (${pa:,.2f} vs ${pb:,.2f}/h, serves as much per instance)"
 
 
 def inference_options(
