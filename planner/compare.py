@@ -214,6 +214,7 @@ def break_even(budget: Budget, catalog: Catalog, opts: PlanOptions, comparison: 
     out: dict[str, Any] = {
         "found": True,
         "demand_scale": scale,
+        "below_search_range": below,  # True: demand_scale is a bound, not an estimate
         "annual_cloud_spend_usd": annual,
         "explanation": (
             f"an own data center enters the plan {where}"

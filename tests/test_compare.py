@@ -195,7 +195,7 @@ def test_break_even_matches_the_hand_formula(folder):
     s_star = (6 + f) / 20
     assert s_star == pytest.approx(0.34708, abs=1e-5)
     bracket = (SCALE_LIMITS[1] / SCALE_LIMITS[0]) ** (1 / 2**SCALE_STEPS)  # 64^(1/64) = 1.067
-    assert be["found"] is True
+    assert be["found"] is True and be["below_search_range"] is False
     assert s_star <= be["demand_scale"] <= s_star * bracket
     # Cloud-only spend at that scale: on demand, linear in demand.
     assert be["annual_cloud_spend_usd"] == pytest.approx(be["demand_scale"] * 20 * CLOUD_MONTH * 12, **EXACT)
@@ -220,6 +220,7 @@ def test_break_even_below_the_search_range_is_not_reported_as_1x(folder):
     c = compared(budget_file(folder, "huge", 2000))  # 1/64 of it is 31.25 instances: owning wins
     be = c.break_even
     assert be["found"] is True and be["demand_scale"] == SCALE_LIMITS[0]
+    assert be["below_search_range"] is True
     assert "at 1/64x of this demand or less" in be["explanation"]
     assert "from about" not in be["explanation"]
     # cloud-only at 1/64: 31.25 instances on demand, 11,680 each a month
