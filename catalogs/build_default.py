@@ -156,8 +156,12 @@ SPEC_PATCHES: dict[str, tuple[dict[str, Any], str, str]] = {
         "NVIDIA RTX 6000 Ada specification table as reproduced on grafikkarten.com "
         "('nvidia-rtx-6000-grafikkarte-der-ada-generation': 48 GB, 384 bit, 960 GB/s, 300 W); "
         "huggingface.co/hardware/rtx-6000-ada (48 GB, 300 W)",
-        "memory, bandwidth and TDP from the cited spec reproductions (48 GB GDDR6 ECC).",
+        "memory, bandwidth and TDP (not in the Epoch row) from the cited spec reproductions (48 GB GDDR6 ECC).",
     ),
+}
+# Sentences of a record's notes that its SPEC_PATCHES values make stale (removed, checked present).
+SPEC_PATCH_STALE: dict[str, tuple[str, ...]] = {
+    "RTX-6000-ADA": ("Memory/bandwidth/TDP not in the Epoch row (left empty).",),
 }
 
 # Accelerators not in gpu_specs.csv, added with cited sources (no values invented).
@@ -625,6 +629,10 @@ def _accelerator_record(canonical: str, row: Mapping[str, Any], sky_names: list[
         values, source, note = SPEC_PATCHES[canonical]
         rec.update(values)
         rec["source"] += f"; {source}"
+        for stale in SPEC_PATCH_STALE.get(canonical, ()):
+            if stale not in rec["notes"]:
+                raise SystemExit(f"{canonical}: stale note not found (source data changed?): {stale!r}")
+            rec["notes"] = rec["notes"].replace(stale, "").replace("  ", " ").strip()
         rec["notes"] += f" {note}"
     return {k: v for k, v in rec.items() if v is not None}
 
