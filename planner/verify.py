@@ -425,15 +425,16 @@ def _check_service(
 def _replicas_per_instance(
     svc: InferenceService, arch: Any, catalog: Catalog, offering: Offering | None, measured: list[Any]
 ) -> int:
-    """Replicas one instance runs: those of the first request bucket it can serve (as the model's
-    ServingOption.replicas); 0 when it is not in the catalog or serves no bucket."""
+    """Replicas one instance runs: the fewest over the request buckets it can serve (as the
+    model's ServingOption.replicas); 0 when it is not in the catalog or serves no bucket."""
     if offering is None:
         return 0
+    counts = []
     for bucket in svc.buckets:
         tokens_per_s, reps, why = _service_capacity(svc, arch, catalog, offering, bucket, measured)
         if why is None and tokens_per_s > 0:
-            return reps
-    return 0
+            counts.append(reps)
+    return min(counts, default=0)
 
 
 WHOLE_TOL = 1e-6  # an instance count within this of a whole number counts as whole (solver tolerance)

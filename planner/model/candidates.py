@@ -346,7 +346,7 @@ def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGro
         return (0.0,) * (len(ctx.buckets) + 1)
     assert ctx.cache is not None
     caps = [ctx.cache.get(g, b)[0] for b in ctx.buckets]
-    replicas = max((c.replicas for c in caps if c is not None), default=0)
+    replicas = min((c.replicas for c in caps if c is not None), default=0)  # as ServingOption.replicas
     return (*(c.tokens_per_s if c is not None else 0.0 for c in caps), float(replicas))
 
 

@@ -65,8 +65,9 @@ class ServingOption:
 
     @property
     def replicas(self) -> int:
-        """Replicas per instance (from the first bucket it can serve)."""
-        return next(c.replicas for c in self.capacity if c is not None)
+        """Replicas per instance: the fewest over the buckets it serves (one deployment runs one
+        tensor-parallel degree for every request it takes, so the bucket needing the widest decides)."""
+        return min(c.replicas for c in self.capacity if c is not None)
 
 
 @dataclass

@@ -198,6 +198,25 @@ def test_availability_floor_holds_whole_instances(tmp_path):
     assert plan.verification.ok
 
 
+def test_floor_counts_the_replicas_of_the_widest_bucket(tmp_path):
+    # One 8-GPU instance runs 8 one-GPU replicas for short requests but only 2 four-GPU replicas for
+    # long ones; one deployment serves both, so it counts as 2 replicas. Demand needs a sliver of an
+    # instance; a floor of 4 replicas needs 2 whole instances (with the short bucket's 8: only 1).
+    cat = catalog(offering("alpha", "x8", "X1000", 10.0, gpus=8))
+    rows = [("X1000", 1, 100, 100, 1000), ("X1000", 4, 4000, 1000, 1000)]
+    svc = InferenceService(
+        name="mix",
+        model="llama-3-8b",
+        request_mix=MIX,
+        requests_per_s=0.1,
+        min_replicas=4,
+        throughput_table=table(tmp_path, rows),
+    )
+    plan = planner.plan(Budget(name="floor", horizon_months=1, workloads=[svc]), catalog=cat, explain=False)
+    assert plan.total_cost_usd == pytest.approx(2 * 10.0 * 730, **EXACT)
+    assert plan.verification.ok
+
+
 def test_spot_share_is_capped_and_derated(tmp_path):
     # 1,000 tok/s on $10/h on-demand or $4/h spot (derated by the restart overhead rho).
     from planner.compute import DEFAULT_SPOT_OVERHEAD as RHO
