@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tinycat import catalog, offering
+from tinycat import catalog, chat_service, offering
 
 import planner
 import planner.compute
@@ -36,16 +36,7 @@ def table(tmp_path: Path, rows: list[tuple[str, int, int, int, float]], name: st
     return str(path)
 
 
-def service(**kw) -> InferenceService:
-    spec = {
-        "name": "chat",
-        "model": "llama-3-8b",
-        "input_tokens": 100,
-        "output_tokens": 100,
-        "requests_per_s": 10,
-        "min_replicas": 0,
-    }
-    return InferenceService(**(spec | kw))
+service = chat_service
 
 
 def rows_of(plan: planner.Plan, row_type: str) -> list[dict]:
@@ -155,17 +146,15 @@ MIX_TABLE = [
 ]
 
 
+def mix_service(tmp_path: Path, rows: list[tuple[str, int, int, int, float]], **kw) -> InferenceService:
+    """The MIX of short and long requests with capacities from `rows` (a measured table)."""
+    spec = {"name": "mix", "model": "llama-3-8b", "request_mix": MIX, "requests_per_s": 10, "min_replicas": 0}
+    return InferenceService(**(spec | kw), throughput_table=table(tmp_path, rows))
+
+
 def mix_plan(tmp_path: Path, accelerators: list[str] | None = None) -> planner.Plan:
     cat = catalog(offering("alpha", "l1", "X1000", 6.0, gpus=1), offering("beta", "s1", "Y500", 2.0, gpus=1))
-    svc = InferenceService(
-        name="mix",
-        model="llama-3-8b",
-        request_mix=MIX,
-        requests_per_s=10,
-        min_replicas=0,
-        accelerators=accelerators,
-        throughput_table=table(tmp_path, MIX_TABLE),
-    )
+    svc = mix_service(tmp_path, MIX_TABLE, accelerators=accelerators)
     return planner.plan(Budget(name="mix", horizon_months=1, workloads=[svc]), catalog=cat, explain=False)
 
 
@@ -204,14 +193,7 @@ def test_floor_counts_the_replicas_of_the_widest_bucket(tmp_path):
     # instance; a floor of 4 replicas needs 2 whole instances (with the short bucket's 8: only 1).
     cat = catalog(offering("alpha", "x8", "X1000", 10.0, gpus=8))
     rows = [("X1000", 1, 100, 100, 1000), ("X1000", 4, 4000, 1000, 1000)]
-    svc = InferenceService(
-        name="mix",
-        model="llama-3-8b",
-        request_mix=MIX,
-        requests_per_s=0.1,
-        min_replicas=4,
-        throughput_table=table(tmp_path, rows),
-    )
+    svc = mix_service(tmp_path, rows, requests_per_s=0.1, min_replicas=4)
     plan = planner.plan(Budget(name="floor", horizon_months=1, workloads=[svc]), catalog=cat, explain=False)
     assert plan.total_cost_usd == pytest.approx(2 * 10.0 * 730, **EXACT)
     assert plan.verification.ok

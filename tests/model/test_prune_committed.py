@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tinycat import catalog, offering
+from tinycat import catalog, chat_service, offering
 
 import planner
 from planner.api import prepare
@@ -35,16 +35,7 @@ def service(tmp_path: Path, y500_tokens_per_s: float = 1000, **kw: Any) -> Infer
         "accelerator,gpus,input_tokens,output_tokens,tokens_per_s\n"
         f"X1000,1,100,100,1000\nY500,1,100,100,{y500_tokens_per_s:g}\n"
     )
-    spec: dict[str, Any] = {
-        "name": "chat",
-        "model": "llama-3-8b",
-        "input_tokens": 100,
-        "output_tokens": 100,
-        "requests_per_s": 10,
-        "min_replicas": 0,
-        "throughput_table": str(table),
-    }
-    return InferenceService(**(spec | kw))
+    return chat_service(throughput_table=str(table), **kw)
 
 
 def with_egress(row: dict[str, Any], usd_per_gb: float) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.catalog.catalog import Catalog
+from planner.workloads import InferenceService
 
 MFU = 0.5
 X_EFLOP_PER_GPU_HOUR = 1000e12 * MFU * 3600 / 1e18  # 1.8
@@ -74,3 +75,16 @@ def catalog(*offerings: dict[str, Any]) -> Catalog:
     """A catalog of the given offerings over X1000/Y500 and the providers they name."""
     providers = sorted({o["provider"] for o in offerings})
     return Catalog.from_records([X1000, Y500], [provider(p) for p in providers], offerings, name="tiny")
+
+
+def chat_service(**kw: Any) -> InferenceService:
+    """A Llama-3-8B service of 10 requests/s x 100 output tokens (1,000 tok/s), no floor; `kw` overrides."""
+    spec: dict[str, Any] = {
+        "name": "chat",
+        "model": "llama-3-8b",
+        "input_tokens": 100,
+        "output_tokens": 100,
+        "requests_per_s": 10,
+        "min_replicas": 0,
+    }
+    return InferenceService(**(spec | kw))
