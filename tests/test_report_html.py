@@ -624,16 +624,23 @@ def test_chromium_shows_the_plan(tmp_path: Path, the_plan: Plan, plan_html: str)
     assert the_plan.total_cost_usd is not None and format_usd(the_plan.total_cost_usd) in page.all_text
     assert len(page.images) == 2 and all(i["src"].startswith("data:image/png;base64,") for i in page.images)
     # a screenshot: the page is drawn, with the plots' colours in it (not a blank or error page)
+    rgb = _screenshot_pixels(binary, tmp_path, report)
+    orange = (rgb[:, 0] > 180) & (rgb[:, 1] < 120) & (rgb[:, 2] < 60)  # the on-demand bars
+    assert orange.mean() > 0.001
+    assert re.search(r"\$\d", page.all_text)
+
+
+def _screenshot_pixels(binary: str, tmp_path: Path, report: Path) -> np.ndarray:
+    """RGB pixels (one row per pixel) of a 1280-wide screenshot of the report, checked to be drawn
+    (ink on the page, not a blank or error page)."""
     shot = tmp_path / "shot.png"
     run = _run_chromium(binary, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", report.as_uri())
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     img = imread(str(shot))
-    rgb = (img[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
     assert img.shape[1] == 1280
+    rgb = (img[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
     assert np.mean(np.any(rgb < 235, axis=1)) > 0.02  # ink on the page
-    orange = (rgb[:, 0] > 180) & (rgb[:, 1] < 120) & (rgb[:, 2] < 60)  # the on-demand bars
-    assert orange.mean() > 0.001
-    assert re.search(r"\$\d", page.all_text)
+    return rgb
 
 
 def test_chromium_shows_the_comparison(tmp_path: Path, the_comparison: Comparison):
@@ -652,13 +659,7 @@ def test_chromium_shows_the_comparison(tmp_path: Path, the_comparison: Compariso
     assert c.break_even["explanation"] in page.all_text
     assert "own servers (capex less value at horizon end)" in page.cells
     assert len(page.images) == 5 and all(i["src"].startswith("data:image/png;base64,") for i in page.images)
-    shot = tmp_path / "shot.png"
-    run = _run_chromium(binary, tmp_path, "--window-size=1280,1600", f"--screenshot={shot}", report.as_uri())
-    assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
-    img = imread(str(shot))
-    rgb = (img[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
-    assert img.shape[1] == 1280
-    assert np.mean(np.any(rgb < 235, axis=1)) > 0.02  # ink on the page
+    rgb = _screenshot_pixels(binary, tmp_path, report)
     # the cumulative-cost lines: cloud only (#d95f02) and mixed (#7570b3), near their colours
     for colour in ((0xD9, 0x5F, 0x02), (0x75, 0x70, 0xB3)):
         near = np.all(np.abs(rgb.astype(int) - colour) < 40, axis=1)

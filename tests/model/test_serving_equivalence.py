@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from tinycat import catalog, offering
+from tinycat import catalog, offering, verified_cost
 
 import planner
 from planner.api import prepare
@@ -164,12 +164,7 @@ def portfolios(
 def cost(budget: Budget, rows: list[dict[str, Any]], **options: Any) -> float:
     plan = planner.plan(budget, catalog=catalog(*rows), explain=False, **options)
     event(f"status {plan.status}")
-    if plan.status == "infeasible":
-        return math.inf
-    assert plan.status == "optimal", plan.status
-    assert plan.verification.ok and plan.verification.checks
-    assert plan.total_cost_usd is not None
-    return plan.total_cost_usd
+    return verified_cost(plan)
 
 
 def same(a: float, b: float) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tinycat import catalog, offering
+from tinycat import catalog, offering, verified_cost
 
 import planner
 from planner import compute
@@ -138,13 +138,7 @@ def budgets(draw: st.DrawFn) -> Budget:
 
 def cost(budget: Budget, rows: list[dict[str, Any]], **options: Any) -> float:
     """Optimal cost, +inf when infeasible; every feasible plan must pass the verifier."""
-    plan = planner.plan(budget, catalog=make_catalog(rows), explain=False, **options)
-    if plan.status == "infeasible":
-        return math.inf
-    assert plan.status == "optimal", plan.status
-    assert plan.verification.ok and plan.verification.checks
-    assert plan.total_cost_usd is not None
-    return plan.total_cost_usd
+    return verified_cost(planner.plan(budget, catalog=make_catalog(rows), explain=False, **options))
 
 
 def no_more_than(a: float, b: float) -> bool:

@@ -9,8 +9,10 @@ an 8 x X1000 instance and 200 of an 8 x Y500 instance.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import planner
 from planner.catalog.catalog import Catalog
 from planner.workloads import InferenceService
 
@@ -88,3 +90,14 @@ def chat_service(**kw: Any) -> InferenceService:
         "min_replicas": 0,
     }
     return InferenceService(**(spec | kw))
+
+
+def verified_cost(plan: planner.Plan) -> float:
+    """The plan's optimal cost, +inf when infeasible; a feasible plan must be proven optimal and
+    pass the independent verifier (property tests compare such costs)."""
+    if plan.status == "infeasible":
+        return math.inf
+    assert plan.status == "optimal", plan.status
+    assert plan.verification.ok and plan.verification.checks
+    assert plan.total_cost_usd is not None
+    return plan.total_cost_usd
