@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -371,7 +371,6 @@ def generate_candidates(
     contexts = {w.name: _context(w, budget, catalog, cands, timeline) for w in budget.workloads}
     if prune:
         terms = sorted({t for ctx in contexts.values() for t in ctx.terms})
-        caps = budget.constraints.caps
         per_workload = {
             g.id: [_capability(w, contexts[w.name], g) for w in budget.workloads] for g in eligible
         }
@@ -386,7 +385,7 @@ def generate_candidates(
         eligible, dominated = prune_dominated(
             [g for g in eligible if g.id in usable],
             terms,
-            cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps),
+            cap_signature=cap_signature(budget),
             egress_of=lambda g: g.egress_usd_per_gb or 0.0,
             capability=lambda g: capability[g.id],
         )
@@ -420,6 +419,12 @@ def generate_candidates(
     return cands
 
 
+def cap_signature(budget: Budget) -> Callable[[OfferingGroup], tuple[bool, ...]]:
+    """Which of the budget's caps hold an offering group (pruning compares groups under the same caps)."""
+    caps = budget.constraints.caps
+    return lambda g: tuple(cap_matches(c, g) for c in caps)
+
+
 def _service_traits(svc: InferenceService, budget: Budget) -> ServiceTraits:
     spot = spot_fraction(svc, budget)
     return ServiceTraits(
@@ -435,15 +440,12 @@ def _prune_serving(
 ) -> list[ServingOption]:
     """Drop the service's rented columns no optimal plan uses (planner.model.prune.prune_serving_terms);
     an offering left with no term is excluded with the options that dominate it."""
-    caps = budget.constraints.caps
-    kept, dominated = prune_serving_terms(
-        options, _service_traits(svc, budget), cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps)
-    )
+    kept, dominated = prune_serving_terms(options, _service_traits(svc, budget), cap_signature(budget))
     cands.pruned_terms += dominated
     kept_ids = {o.id for o in kept}
     by: dict[str, list[str]] = defaultdict(list)
     for d in dominated:
-        by[d.option.id].append(f"{d.term.value} by {d.by.id}")
+        by[d.option.id].append(_domination_text(d))
     for o in options:
         if o.id not in kept_ids:
             reason = "every rented term is dominated (no optimal plan uses it): " + "; ".join(by[o.id])
@@ -459,12 +461,11 @@ def _prune_committed(budget: Budget, cands: Candidates) -> None:
     shared = {
         o.group.id for opts in cands.training.values() for o in opts if any(t.is_pooled for t in o.terms)
     }
-    caps = budget.constraints.caps
     cands.serving, dominated = prune_committed_terms(
         cands.serving,
         {w: _service_traits(services[w], budget) for w in cands.serving},
         shared,
-        cap_signature=lambda g: tuple(cap_matches(c, g) for c in caps),
+        cap_signature(budget),
     )
     if not dominated:
         return
