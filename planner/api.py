@@ -24,6 +24,7 @@ from planner.model.extract import (
     inference_summaries,
     own_dc_rows,
     serving_rows,
+    snap_noise,
     training_rows,
     training_summaries,
     usage_rows,
@@ -127,6 +128,7 @@ def run_pipeline(budget: Budget, catalog: Catalog, opts: PlanOptions) -> Plan:
         lap("explain")
         out.phase_seconds, out.offering_groups = phases, len(candidates.groups)
         return out
+    snap_noise(model)
     tighten_clusters(model)
     result_plan = assemble_plan(model, result, solver, catalog)
     result_plan.phase_seconds, result_plan.offering_groups = phases, len(candidates.groups)

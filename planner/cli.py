@@ -164,6 +164,12 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds for all of the explanation's re-solves; the rest are reported as not re-solved (default 60)",
     )
+    p.add_argument(
+        "--explain-workers",
+        type=_positive_int,
+        default=None,
+        help="re-solves the explanation runs at once (default: the CPU count, at most 4)",
+    )
     p.add_argument("--timings", action="store_true", help="include solver timings in JSON (not reproducible)")
 
 
@@ -190,6 +196,7 @@ def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
         "mip_gap": args.mip_gap,
         "explain": not args.no_explain,
         "explain_budget_s": args.explain_budget,
+        "explain_workers": args.explain_workers,
     }
 
 

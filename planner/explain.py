@@ -43,6 +43,8 @@ from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, Wha
 from planner.units import HOURS_PER_DAY, format_count, format_usd
 from planner.whatif import (
     HELD_NOTE,
+    Job,
+    Ready,
     fix_rest,
     modified,
     no_plan_reason,
@@ -53,6 +55,7 @@ from planner.whatif import (
     raise_rhs,
     replan_workload,
     resolve,
+    run_jobs,
     what_if,
     with_constraints,
     with_run,
@@ -74,10 +77,15 @@ def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> N
     quiet = opts.for_explanation()
     # Re-solves in order of what a reader asks first (explain_budget_s may not reach the last):
     # what relaxing the workloads' own limits is worth, why the runner-ups lost, latency targets.
-    plan.what_ifs = what_ifs(model, plan, catalog, quiet)
-    plan.binding += binding_caps(model, plan)
-    plan.runner_ups = runner_ups(model, plan, quiet) + service_runner_ups(model, plan, quiet)
-    plan.what_ifs += latency_what_ifs(model, plan, catalog, quiet)
+    # Every job is planned from the model at the plan's values before any runs (run_jobs).
+    ifs = what_ifs(model, plan, catalog, quiet)
+    ups = runner_ups(model, plan, quiet) + service_runner_ups(model, plan, quiet)
+    latency = latency_what_ifs(model, plan, catalog, quiet)
+    jobs: list[Job[WhatIf | RunnerUp]] = [*ifs, *ups, *latency]
+    items = run_jobs(model, jobs, opts.explain_threads())
+    plan.what_ifs = [x for x in items if isinstance(x, WhatIf)]  # the list's order: ifs, then latency
+    plan.runner_ups = [x for x in items if isinstance(x, RunnerUp)]
+    plan.binding += binding_caps(model, plan)  # reads the cap what-ifs
 
 
 # --------------------------------------------------------------------------- binding & duals
@@ -355,40 +363,44 @@ def _when(model: Model, period: str | None) -> str:
 # --------------------------------------------------------------------------- what-ifs
 
 
-def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
+def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[Job[WhatIf]]:
     """Deadlines ±25% and allowing spot re-plan from scratch (the candidates change; a deadline
     with the other workloads held as planned, see whatif.replan_workload); the budget ±25%,
     forbidding spot and raising a cap re-solve the plan's own model with a bound or a right-hand
-    side moved, warm-started from the plan."""
+    side moved, warm-started from the plan. One job per what-if (whatif.run_jobs runs them)."""
     budget, base = model.budget, plan.total_cost_usd or 0.0
-    out: list[WhatIf] = []
+    out: list[Job[WhatIf]] = []
 
-    def record(name: str, description: str, status: str, cost: float | None, gap: float | None) -> None:
-        out.append(what_if(name, description, status, cost, gap, base))
-
-    def skipped(name: str, description: str) -> bool:
-        spent = opts.out_of_time()  # read once: the clock must not change the answer between uses
-        if spent:
-            out.append(not_solved_what_if(name, description, opts))
-        return spent
+    def record(name: str, description: str, status: str, cost: float | None, gap: float | None) -> WhatIf:
+        return what_if(name, description, status, cost, gap, base)
 
     def replan(name: str, description: str, new_budget: Budget) -> None:
-        if not skipped(name, description):
-            record(name, description, *pipeline_cost(new_budget, catalog, opts))
+        def job(_m: Model) -> WhatIf:
+            if opts.out_of_time():
+                return not_solved_what_if(name, description, opts)
+            return record(name, description, *pipeline_cost(new_budget, catalog, opts))
+
+        out.append(job)
 
     def replan_one(name: str, description: str, new_budget: Budget, workload: str) -> None:
-        if skipped(name, description):
-            return
-        status, cost, gap, held = replan_workload(model, new_budget, workload, catalog, opts)
-        record(name, description + (HELD_NOTE if held else ""), status, cost, gap)
+        def job(m: Model) -> WhatIf:
+            if opts.out_of_time():
+                return not_solved_what_if(name, description, opts)
+            status, cost, gap, held = replan_workload(m, new_budget, workload, catalog, opts)
+            return record(name, description + (HELD_NOTE if held else ""), status, cost, gap)
 
-    def in_model(name: str, description: str, change: Callable[[], None]) -> None:
-        if skipped(name, description):
-            return
-        with preserved(model):
-            change()
-            res, cost = resolve(model, opts)
-        record(name, description, res.status, cost, res.mip_gap)
+        out.append(job)
+
+    def in_model(name: str, description: str, change: Callable[[Model], None]) -> None:
+        def job(m: Model) -> WhatIf:
+            if opts.out_of_time():
+                return not_solved_what_if(name, description, opts)
+            with preserved(m):
+                change(m)
+                res, cost = resolve(m, opts)
+            return record(name, description, res.status, cost, res.mip_gap)
+
+        out.append(job)
 
     for run in budget.workloads:
         if isinstance(run, TrainingRun):
@@ -407,21 +419,10 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
             in_model(
                 f"budget:{label}",
                 f"budget {label} ({format_usd(limit * factor)})",
-                functools.partial(raise_rhs, model, ["budget"], limit * (factor - 1)),
+                functools.partial(_raise_rows, ["budget"], limit * (factor - 1)),
             )
-    # Each spot column with its on-demand twin (same workload, option and period), if sold.
-    spot_columns = [
-        (v, model.x.get((w, o, Term.ON_DEMAND, s)), 1.0)
-        for (w, o, t, s), v in model.x.items()
-        if t == Term.SPOT
-    ]
-    spot_columns += [
-        (v, *_on_demand_stand_in(model, w, o, m, k))
-        for (w, o, m, k, key), v in model.u.items()
-        if key == Term.SPOT.value
-    ]
-    if spot_columns:
-        in_model("spot:none", "spot not allowed", functools.partial(_forbid_spot, spot_columns))
+    if _spot_columns(model):
+        in_model("spot:none", "spot not allowed", lambda m: _forbid_spot(_spot_columns(m)))
     else:
         spot_used = c.max_spot_fraction > 0 or any(
             w.max_spot_fraction for w in budget.workloads if w.max_spot_fraction is not None
@@ -444,9 +445,28 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         in_model(
             f"cap:{cap.label}:+1 instance",
             f"cap on {cap.label} raised by one instance ({step} GPUs, to {cap.max_gpus + step:,})",
-            functools.partial(raise_rhs, model, rows, step),
+            functools.partial(_raise_rows, rows, step),
         )
     return out
+
+
+def _raise_rows(names: list[str], delta: float, model: Model) -> None:
+    raise_rhs(model, names, delta)
+
+
+def _spot_columns(model: Model) -> list[tuple[pulp.LpVariable, pulp.LpVariable | None, float]]:
+    """Each spot column with its on-demand twin (same workload, option and period), if sold."""
+    columns = [
+        (v, model.x.get((w, o, Term.ON_DEMAND, s)), 1.0)
+        for (w, o, t, s), v in model.x.items()
+        if t == Term.SPOT
+    ]
+    columns += [
+        (v, *_on_demand_stand_in(model, w, o, m, k))
+        for (w, o, m, k, key), v in model.u.items()
+        if key == Term.SPOT.value
+    ]
+    return columns
 
 
 def _forbid_spot(columns: list[tuple[pulp.LpVariable, pulp.LpVariable | None, float]]) -> None:
@@ -559,14 +579,14 @@ def _cost_per_eflop(opt: TrainingOption) -> float | None:
     return None if price is None else price / (opt.flops_per_instance_hour / EFLOP)
 
 
-def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
+def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp]]:
     """Per run: the best plan on each other accelerator and off the chosen provider, by re-solve.
 
     Only the opts.max_runner_ups accelerators closest by price per EFLOP (and those without an
     hourly price, such as own servers) are re-solved; the others are compared by that price. With other workloads in the budget, the re-solve holds them at the
     plan (see whatif.fix_rest), so the difference is this run's alone.
     """
-    out: list[RunnerUp] = []
+    out: list[Job[RunnerUp]] = []
     base = plan.total_cost_usd or 0.0
     for w in model.runs:
         chosen = chosen_option(model, w)
@@ -581,19 +601,19 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
         )
         for i, acc in enumerate(accels):
             if i >= opts.max_runner_ups and acc in best:  # unpriced (own servers): always re-solved
-                out.append(priced_runner_up(w, acc, best[acc], win_rate, "EFLOP", opts.max_runner_ups))
+                out.append(Ready(priced_runner_up(w, acc, best[acc], win_rate, "EFLOP", opts.max_runner_ups)))
                 continue
             out.append(
-                _runner_up(
-                    model,
-                    w,
-                    "accelerator",
-                    acc,
-                    _on_accelerator(acc),
-                    win,
-                    win_rate,
-                    base,
-                    opts,
+                functools.partial(
+                    _runner_up,
+                    w=w,
+                    kind="accelerator",
+                    label=acc,
+                    keep=_on_accelerator(acc),
+                    win=win,
+                    win_rate=win_rate,
+                    base=base,
+                    opts=opts,
                 )
             )
         excluded_accels = sorted(
@@ -609,29 +629,31 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
             code = Counter(e.code for e in causes).most_common(1)[0][0]
             example = next(e for e in causes if e.code == code)
             out.append(
-                RunnerUp(
-                    w,
-                    "accelerator",
-                    acc,
-                    None,
-                    "excluded",
-                    None,
-                    None,
-                    f"every offering excluded; e.g. {example.group}: {example.reason}",
+                Ready(
+                    RunnerUp(
+                        w,
+                        "accelerator",
+                        acc,
+                        None,
+                        "excluded",
+                        None,
+                        None,
+                        f"every offering excluded; e.g. {example.group}: {example.reason}",
+                    )
                 )
             )
         provider = win.group.provider
         out.append(
-            _runner_up(
-                model,
-                w,
-                "provider",
-                f"not {provider}",
-                _off_provider(provider),
-                win,
-                win_rate,
-                base,
-                opts,
+            functools.partial(
+                _runner_up,
+                w=w,
+                kind="provider",
+                label=f"not {provider}",
+                keep=_off_provider(provider),
+                win=win,
+                win_rate=win_rate,
+                base=base,
+                opts=opts,
             )
         )
     return out

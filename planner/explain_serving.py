@@ -3,9 +3,10 @@ save, the best single-accelerator fleets (runner-ups), and why a service has no 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 from planner import compute
@@ -21,6 +22,8 @@ from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import format_usd
 from planner.whatif import (
     HELD_NOTE,
+    Job,
+    Ready,
     fix_rest,
     no_plan_reason,
     not_solved_runner_up,
@@ -74,9 +77,10 @@ def best_latency(
     return best_tpot, best_ttft
 
 
-def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[WhatIf]:
-    """For accelerators a latency target excludes: relax the target just enough to admit them, re-plan."""
-    out = []
+def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[Job[WhatIf]]:
+    """For accelerators a latency target excludes: relax the target just enough to admit them, re-plan
+    (one job each, see whatif.run_jobs)."""
+    out: list[Job[WhatIf]] = []
     base = plan.total_cost_usd or 0.0
     for w, svc in model.services.items():
         if svc.tpot_ms is None and svc.ttft_ms is None:
@@ -106,17 +110,39 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
             if not changes:
                 continue
             name, what = f"latency:{w}:{acc}", f"{w} with {' and '.join(parts)}, so {acc} qualifies"
-            if opts.out_of_time():
-                out.append(not_solved_what_if(name, what, opts))
-                continue
-            status, cost, gap, held = replan_workload(
-                model, with_run(model.budget, w, **changes), w, catalog, opts
+            best = f" (its best at batch 1: TPOT {tpot:.0f} ms, TTFT {ttft:.0f} ms)"
+            out.append(
+                functools.partial(
+                    _latency_what_if,
+                    w=w,
+                    changes=changes,
+                    name=name,
+                    what=what,
+                    best=best,
+                    base=base,
+                    catalog=catalog,
+                    opts=opts,
+                )
             )
-            what += f" (its best at batch 1: TPOT {tpot:.0f} ms, TTFT {ttft:.0f} ms)" + (
-                HELD_NOTE if held else ""
-            )
-            out.append(what_if(name, what, status, cost, gap, base))
     return out
+
+
+def _latency_what_if(
+    model: Model,
+    *,
+    w: str,
+    changes: Mapping[str, float],
+    name: str,
+    what: str,
+    best: str,
+    base: float,
+    catalog: Catalog,
+    opts: PlanOptions,
+) -> WhatIf:
+    if opts.out_of_time():
+        return not_solved_what_if(name, what, opts)
+    status, cost, gap, held = replan_workload(model, with_run(model.budget, w, **changes), w, catalog, opts)
+    return what_if(name, what + best + (HELD_NOTE if held else ""), status, cost, gap, base)
 
 
 def _only(model: Model, w: str, accelerator: str) -> None:
@@ -162,11 +188,11 @@ def priced_runner_up(
     return RunnerUp(w, "accelerator", acc, None, "not_solved", None, None, why)
 
 
-def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[RunnerUp]:
+def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp]]:
     """Per service: the best fleet of a single accelerator type, by re-solve for the
     opts.max_runner_ups types closest by price per million tokens (the others compared by that
-    price); other workloads are held at the plan (whatif.fix_rest)."""
-    out = []
+    price); other workloads are held at the plan (whatif.fix_rest). One job each (whatif.run_jobs)."""
+    out: list[Job[RunnerUp]] = []
     base = plan.total_cost_usd or 0.0
     others = len(model.budget.workloads) > 1
     for w in model.services:
@@ -184,43 +210,42 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Runn
         for i, acc in enumerate(accels):
             if i >= opts.max_runner_ups and acc in best:  # unpriced (own servers): always re-solved
                 out.append(
-                    priced_runner_up(
-                        w, acc, best[acc], plan_rate, "million output tokens", opts.max_runner_ups
+                    Ready(
+                        priced_runner_up(
+                            w, acc, best[acc], plan_rate, "million output tokens", opts.max_runner_ups
+                        )
                     )
                 )
                 continue
-            if opts.out_of_time():
-                out.append(not_solved_runner_up(w, "accelerator", acc, opts))
-                continue
-            with preserved(model):
-                _only(model, w, acc)
-                if others:
-                    fix_rest(model, w)
-                res = solve(model.prob, opts)
-                cost = model.cost_value() if res.has_solution else None
-            if cost is None:
-                out.append(
-                    RunnerUp(
-                        w,
-                        "accelerator",
-                        acc,
-                        None,
-                        res.status,
-                        None,
-                        None,
-                        no_plan_reason(res.status, "cannot meet the demand alone (caps or budget)"),
-                    )
-                )
-                continue
-            delta = cost - base
-            if delta <= 0.005:
-                reason = "ties with the plan"
-            else:
-                reason = f"an all-{acc} fleet costs {format_usd(delta)} more than the plan's mix of {', '.join(mix) or 'nothing'}"
-            if others:
-                reason += " (the other workloads as planned)"
-            out.append(RunnerUp(w, "accelerator", acc, None, res.status, cost, delta, reason))
+            out.append(
+                functools.partial(_single_fleet, w=w, acc=acc, mix=mix, base=base, others=others, opts=opts)
+            )
     return out
+
+
+def _single_fleet(
+    model: Model, *, w: str, acc: str, mix: list[str], base: float, others: bool, opts: PlanOptions
+) -> RunnerUp:
+    """Service w served by `acc` alone (the other workloads held as planned when there are any)."""
+    if opts.out_of_time():
+        return not_solved_runner_up(w, "accelerator", acc, opts)
+    with preserved(model):
+        _only(model, w, acc)
+        if others:
+            fix_rest(model, w)
+        res = solve(model.prob, opts)
+        cost = model.cost_value() if res.has_solution else None
+    if cost is None:
+        why = no_plan_reason(res.status, "cannot meet the demand alone (caps or budget)")
+        return RunnerUp(w, "accelerator", acc, None, res.status, None, None, why)
+    delta = cost - base
+    if delta <= 0.005:
+        reason = "ties with the plan"
+    else:
+        reason = f"an all-{acc} fleet costs {format_usd(delta)} more than the plan's mix of {', '.join(mix) or 'nothing'}"
+    if others:
+        reason += " (the other workloads as planned)"
+    return RunnerUp(w, "accelerator", acc, None, res.status, cost, delta, reason)
 
 
 def service_no_candidates(svc: InferenceService, cands: Candidates, catalog: Catalog) -> list[DiagnosisItem]:

@@ -93,11 +93,15 @@ def define_inference_variables(model: Model) -> None:
             vid += 1
             keys = _keys(opt)
             cap = opt.group.offering.capacity_max_instances
+            # More floor instances than ceil(min_replicas / replicas) are never needed: f only certifies
+            # the floor (f <= u), so a plan with more can lower f and stay feasible at the same cost.
+            floor_cap = -(-svc.min_replicas // opt.replicas)
+            floor_ub = floor_cap if cap is None else min(cap, floor_cap)
             for m in floor_months:
                 for key in keys:
                     if key != Term.SPOT.value:
                         model.f[w, opt.id, m, key] = model.prob.add_variable(
-                            f"f{vid}_{m}_{key}", lowBound=0, upBound=cap, cat=pulp.LpInteger
+                            f"f{vid}_{m}_{key}", lowBound=0, upBound=floor_ub, cat=pulp.LpInteger
                         )
             for m, k in slots(model, w):
                 for key in keys:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -12,6 +13,9 @@ from planner.errors import InputError
 SolverName = Literal["auto", "highs", "cbc"]
 # A solve given less than this many seconds is not started (it could not even load the model).
 MIN_SOLVE_S = 0.5
+# Most explanation re-solves run at once by default: HiGHS uses about one core per solve, and each
+# concurrent re-solve holds its own copy of the model.
+MAX_EXPLAIN_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,9 @@ class PlanOptions:
     # All of the explanation's re-solves together: past it, the rest are reported as not re-solved
     # (a 36-month portfolio on the full catalog would otherwise spend minutes explaining).
     explain_budget_s: float = 60.0
+    # Re-solves the explanation runs at once, each on its own copy of the model (whatif.run_jobs);
+    # None: the CPU count, at most MAX_EXPLAIN_WORKERS (each copy holds a model in memory).
+    explain_workers: int | None = None
     max_runner_ups: int = 3  # per workload, accelerators re-solved (the others are compared by price)
     verify: bool = True  # independent re-check of the plan
     prune_dominated: bool = True  # drop offerings that cannot be in any optimal plan
@@ -50,6 +57,12 @@ class PlanOptions:
             time_limit_s=min(self.time_limit_s, self.explain_time_limit_s),
             deadline=time.monotonic() + self.explain_budget_s,
         )
+
+    def explain_threads(self) -> int:
+        """How many of the explanation's re-solves run at once."""
+        if self.explain_workers is not None:
+            return self.explain_workers
+        return max(1, min(os.cpu_count() or 1, MAX_EXPLAIN_WORKERS))
 
     def seconds_left(self) -> float:
         """Time limit of the next solve: time_limit_s, cut to what is left before the deadline."""
@@ -81,6 +94,10 @@ class PlanOptions:
             raise InputError(f"explain_time_limit_s must be > 0, got {opts.explain_time_limit_s!r}")
         if not opts.explain_budget_s >= 0:
             raise InputError(f"explain_budget_s must be >= 0, got {opts.explain_budget_s!r}")
+        if opts.explain_workers is not None and opts.explain_workers < 1:
+            raise InputError(
+                f"explain_workers must be >= 1 (or None: automatic), got {opts.explain_workers!r}"
+            )
         if opts.max_runner_ups < 0:
             raise InputError(f"max_runner_ups must be >= 0, got {opts.max_runner_ups!r}")
         return opts
