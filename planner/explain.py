@@ -419,7 +419,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
             in_model(
                 f"budget:{label}",
                 f"budget {label} ({format_usd(limit * factor)})",
-                functools.partial(_raise_rows, ["budget"], limit * (factor - 1)),
+                functools.partial(raise_rhs, names=["budget"], delta=limit * (factor - 1)),
             )
     if _spot_columns(model):
         in_model("spot:none", "spot not allowed", lambda m: _forbid_spot(_spot_columns(m)))
@@ -445,13 +445,9 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
         in_model(
             f"cap:{cap.label}:+1 instance",
             f"cap on {cap.label} raised by one instance ({step} GPUs, to {cap.max_gpus + step:,})",
-            functools.partial(_raise_rows, rows, step),
+            functools.partial(raise_rhs, names=rows, delta=step),
         )
     return out
-
-
-def _raise_rows(names: list[str], delta: float, model: Model) -> None:
-    raise_rhs(model, names, delta)
 
 
 def _spot_columns(model: Model) -> list[tuple[pulp.LpVariable, pulp.LpVariable | None, float]]:

@@ -4,7 +4,6 @@ not), warm-started from the plan."""
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,19 +61,19 @@ def run_jobs(model: Model, jobs: list[Job[T]], workers: int) -> list[T]:
     if workers <= 1 or len(solves) <= 1:
         return [job(model) for job in jobs]
     values = {v.name: v.varValue for v in model.prob.variables()}
-    free: queue.SimpleQueue[Model] = queue.SimpleQueue()
-    free.put(model)
+    free = [model]  # models no thread is using
     lock = threading.Lock()
 
     def run(job: Job[T]) -> T:
         with lock:  # a free model, else build one: never more models than threads
-            lane = None if free.empty() else free.get()
+            lane = free.pop() if free else None
         if lane is None:
             lane = clone_model(model, values)
         try:
             return job(lane)
         finally:
-            free.put(lane)
+            with lock:
+                free.append(lane)
 
     pool = ThreadPoolExecutor(max_workers=min(workers, len(solves)), thread_name_prefix="explain")
     try:
