@@ -82,11 +82,6 @@ def snap_noise(model: Model) -> None:
             v.varValue = float(round(x))
 
 
-def _instances(v: Any) -> float:
-    """Instances of a service variable: whole when integer, else its time average."""
-    return 0.0 if v is None else val(v)
-
-
 def chosen_option(model: Model, w: str) -> str | None:
     for opt in model.options(w):
         if val(model.y[w, opt.id]) > 0.5:
@@ -263,7 +258,7 @@ def inference_rows(model: Model) -> list[dict[str, Any]]:
                 rate = None
                 for key in (Term.ON_DEMAND.value, Term.SPOT.value, COMMITTED):
                     v = model.u.get((w, opt.id, m, k, key))
-                    inst = _instances(v)
+                    inst = val(v)
                     if inst <= _TOL:
                         continue
                     rate = rate if rate is not None else _mix_rate(model, w, opt, m, k)
@@ -469,7 +464,7 @@ def usage_rows(model: Model) -> list[dict[str, Any]]:
         for t, share in pool_term_shares(model, g.id, segments[sg].month).items():
             rows.append(training_row(w, o, t.value, sg, hours * share))
     for (w, o, m, k, key), v in sorted(model.u.items(), key=lambda kv: kv[0][:4]):
-        inst = _instances(v)
+        inst = val(v)
         if key != COMMITTED or inst <= _TOL:
             continue
         g = model.group_of(o)
@@ -514,7 +509,7 @@ def _committed_use(model: Model) -> tuple[dict[str, set[str]], dict[tuple[str, i
             used_by[model.group_of(o).id].add(w)
             used_hours[model.group_of(o).id, model.timeline.segments[sg].month] += h
     for (w, o, m, k, key), v in model.u.items():
-        if key == COMMITTED and (inst := _instances(v)) > _TOL:
+        if key == COMMITTED and (inst := val(v)) > _TOL:
             used_by[model.group_of(o).id].add(w)
             used_hours[model.group_of(o).id, m] += inst * model.timeline.slice_hours(k)
     return used_by, used_hours
