@@ -19,10 +19,12 @@ from planner.model.timeline import Timeline, training_window_hours
 from planner.units import HOURS_PER_MONTH
 from planner.workloads import Budget, InferenceService, TrainingRun
 
-# Tie-break cost on committed capacity drawn (USD per instance-hour, rising slowly with the month):
+# Tie-break cost on committed capacity drawn (USD per GPU-hour, rising slowly with the month):
 # idle commitments make draws free, and without it the solver may draw more than a run needs or
-# scatter its hours over its window. Far below any price; never part of the reported cost.
-TIE_BREAK_USD_PER_HOUR = 1e-3
+# scatter its hours over its window. Far below any price; never part of the reported cost. Per
+# GPU, not per instance, so that k small instances standing in for one big one of the same GPUs
+# draw no more of it (prune.prune_committed_terms).
+TIE_BREAK_USD_PER_GPU_HOUR = 1e-3
 # The objective is stated in thousands of USD (costs reach 1e8 USD for long commitments of large
 # instances; HiGHS warns about such ranges). Reported costs and duals use the unscaled cost.
 OBJECTIVE_SCALE = 1e-3
@@ -236,7 +238,7 @@ def commitment_months(model: Model, t: Term, start: int) -> int:
 
 def define_objective(model: Model) -> None:
     """minimize  sum p_t·hours (pay-per-use) + sum p_t·730·L_t·r (every hour of each commitment)
-    + egress; plus a negligible tie-break on committed capacity drawn (TIE_BREAK_USD_PER_HOUR)."""
+    + egress; plus a negligible tie-break on committed capacity drawn (TIE_BREAK_USD_PER_GPU_HOUR)."""
     cost: dict[str, list[pulp.LpAffineExpression]] = defaultdict(list)
     for part in (training.rent_costs(model), inference.rent_costs(model)):
         for term, exprs in part.items():
@@ -253,9 +255,10 @@ def define_objective(model: Model) -> None:
     if egress:
         cost["egress"] = egress
     model.cost = {k: pulp.lpSum(v) for k, v in cost.items()}
-    draws = [TIE_BREAK_USD_PER_HOUR * (1 + m / 100) * v for (_, _, m), v in model.xp.items()]
+    tie = TIE_BREAK_USD_PER_GPU_HOUR
+    draws = [tie * (1 + m / 100) * model.group_of(o).gpus * v for (_, o, m), v in model.xp.items()]
     draws += [
-        TIE_BREAK_USD_PER_HOUR * (1 + m / 100) * model.timeline.slice_hours(k) * v
+        tie * (1 + m / 100) * model.timeline.slice_hours(k) * model.group_of(o).gpus * v
         for (w, o, m, k, key), v in model.u.items()
         if key == COMMITTED
     ]

@@ -505,7 +505,14 @@ def _domination_text(d: ServingDomination) -> str:
     if d.term not in COMMITTED_TERMS:
         return f"{d.term.value} by {d.by.id}"
     pb, pa = d.option.group.price(d.term), d.by.group.price(d.term)
-    return f"{d.term.value} by {d.by.id} (${pa:,.2f} vs ${pb:,.2f}/h, serves as much per instance)"
+    assert pa is not None and pb is not None
+    if d.instances == 1:
+        return f"{d.term.value} by {d.by.id} (${pa:,.2f} vs ${pb:,.2f}/h, serves as much per instance)"
+    k = d.instances
+    return (
+        f"{d.term.value} by {d.by.id} ({k} instances at ${pa:,.2f} = ${k * pa:,.2f} vs ${pb:,.2f}/h, "
+        "serve as much as one)"
+    )
 
 
 def inference_options(

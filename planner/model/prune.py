@@ -144,6 +144,7 @@ class ServingDomination:
     option: ServingOption
     term: Term
     by: ServingOption
+    instances: int = 1  # whole instances of `by` that stand in for one of `option` (committed terms)
 
 
 @dataclass(frozen=True)
@@ -269,52 +270,56 @@ def prune_committed_terms(
     cap_signature: Callable[[OfferingGroup], tuple[bool, ...]],
 ) -> tuple[dict[str, list[ServingOption]], list[ServingDomination]]:
     """Drop the committed columns (1y, 3y) of offering groups whose pool serves services only and
-    that another group's commitments replace one for one.
+    that whole instances of another group's commitments replace (one big instance by k small ones).
 
     `serving`: every service's options; `shared`: ids of the groups whose pool some training run
     can draw on (an option with a pooled term).
 
     Claim. Let a and b be cloud offering groups (not own servers), b not in `shared`, and let
-    T_wb be the committed terms (1y, 3y) of service w's option for b. If
+    T_wb be the committed terms (1y, 3y) of service w's option for b. Let k >= 1 be an integer
+    such that
       (1) for every service w with T_wb non-empty, a is an option of w whose terms include T_wb,
-          with p_a,t <= p_b,t (USD per instance-hour) for every t in T_wb;
-      (2) for every such w, per instance: c_a,q >= c_b,q (output tokens/s) for every request
-          bucket q b serves (a must serve it); with a replica floor R > 0, min(rep_a, R) >=
+          with k·p_a,t <= p_b,t (USD per instance-hour) for every t in T_wb;
+      (2) for every such w: k·c_a,q >= c_b,q (output tokens/s per instance) for every request
+          bucket q b serves (a must serve it); with a replica floor R > 0, k·min(rep_a, R) >=
           min(rep_b, R); when w pays egress, a's USD/GB is no higher;
-      (3) G_a <= G_b (GPUs per instance), and G_a = G_b when any such w caps spot's share
+      (3) k·G_a <= G_b (GPUs per instance), and k·G_a = G_b when any such w caps spot's share
           (0 < f_w < 1);
       (4) a has no capacity cap and every budget cap holding a also holds b;
     then every plan P has a plan P' at no higher cost with no commitment on b, so dropping every
     committed term of b from every option leaves the optimal cost unchanged.
 
-    Proof. P' moves, one for one, every commitment r[b,t,s] to r[a,t,s], and for every service w
-    every draw u[w,b,m,k,committed] (month m, slice k) and floor instance f[w,b,m,committed] to a,
-    with the tokens those draws served: b's served tokens s[w,q,b,m,k] in the committed share
-    u_committed / (u_od + (1-ρ)·u_spot + u_committed) of b's capacity in the slot, after trimming
-    P's served tokens to the demand (demand rows are >=; lower s only loosens the serving and
-    small_demand rows and egress). The column r[a,t,s]
+    Proof. P' moves every commitment r[b,t,s] to k·r[a,t,s], and for every service w every draw
+    u[w,b,m,k',committed] (month m, slice k') and floor instance f[w,b,m,committed] to k times as
+    many of a, with the tokens those draws served: b's served tokens s[w,q,b,m,k'] in the
+    committed share u_committed / (u_od + (1-ρ)·u_spot + u_committed) of b's capacity in the
+    slot, after trimming P's served tokens to the demand (demand rows are >=; lower s only
+    loosens the serving and small_demand rows and egress). The column r[a,t,s]
     exists: b's start months for t are the months of the services whose option for b has t (b has
     no training months, b not in `shared`), and by (1) each of those options of a has t too. Pool
-    rows commitment:a:* gain b's draws on the left and A[b,m] on the right (the same terms t and
-    start months s, so the same months held); training draws on a are unchanged, and b's pool
-    rows become 0 <= 0. Serving rows: the moved tokens need sum_q s_q/c_a,q <= sum_q s_q/c_b,q
-    <= u_committed instances of a by (2), and a gains exactly those; b keeps the rest of its load
-    on the rest of its capacity. In the compact formulation (s = c·capacity) a's capacity serves
-    at least b's tokens, and demand rows are >=. Where small_demand rows apply (whole instances),
-    the moved tokens are at most D and the moved draws 0 or >= 1 instance. Floors: floor_held
-    gains f and u alike; replicas (per month on f, or per slice on u with whole instances) gain
-    min(rep_a,R) >= min(rep_b,R) per moved instance (2). Cost: each moved commitment costs p_a,t·730·L
-    (L the same, also with credit_reserved_beyond_horizon, which depends on t and s only) no more
-    than p_b,t·730·L (1); the draws' tie-break depends on m and k only; egress is the same tokens
-    at a price no higher (2). Caps: held GPUs change by (G_a − G_b)·A[b,m] <= 0 in caps holding a,
-    which hold b too (4); caps holding b only lose GPUs; a has no capacity cap (4). Spot share: the
-    service's total GPU-hours change by (G_a − G_b)·hours·u, zero where the share is capped (3);
-    with f_w >= 1 the row always holds, with f_w = 0 there is no spot.
-    Whole-instance draws stay integers (one for one). So P' is feasible and costs no more. ∎
+    rows commitment:a:* gain k times b's draws on the left and k·A[b,m] on the right (the same
+    terms t and start months s, so the same months held); training draws on a are unchanged,
+    and b's pool rows become 0 <= 0. Serving rows: the moved tokens need sum_q s_q/c_a,q <=
+    k·sum_q s_q/c_b,q <= k·u_committed instances of a by (2), and a gains exactly those; b keeps
+    the rest of its load on the rest of its capacity. In the compact formulation (s = c·capacity)
+    a's capacity serves at least b's tokens, and demand rows are >=. Where small_demand rows
+    apply (whole instances), the moved tokens are at most D and the moved draws 0 or >= 1
+    instance. Floors: floor_held gains k·f and k·u alike (f above its bound ceil(R/rep_a) is
+    lowered to it, which still meets the replicas row alone); replicas (per month on f, or per
+    slice on u with whole instances) gain k·min(rep_a,R) >= min(rep_b,R) per moved instance (2).
+    Cost: each moved commitment costs k·p_a,t·730·L (L the same, also with
+    credit_reserved_beyond_horizon, which depends on t and s only) no more than p_b,t·730·L (1);
+    the draws' tie-break is per GPU-hour, so it changes by (k·G_a − G_b)·hours <= 0 (3); egress
+    is the same tokens at a price no higher (2). Caps: held GPUs change by (k·G_a − G_b)·A[b,m]
+    <= 0 in caps holding a, which hold b too (4); caps holding b only lose GPUs; a has no
+    capacity cap (4). Spot share: the service's total GPU-hours change by (k·G_a − G_b)·hours·u,
+    zero where the share is capped (3); with f_w >= 1 the row always holds, with f_w = 0 there
+    is no spot. Whole-instance draws stay integers (k times an integer). So P' is feasible and
+    costs no more. ∎
 
     Groups are visited by their price vector (1y, 3y; +inf where no service may buy the term),
-    then id, so a dominator's vector, componentwise no higher, comes first; a dominator is kept
-    (never dropped here), so no frontier member is lost. Options left with no term are dropped.
+    then id, so a dominator's vector, componentwise no higher (k·p_a <= p_b implies p_a <= p_b),
+    comes first; a dominator is kept (never dropped here), so no frontier member is lost.
     Not every dominated group is found (equal price vectors: the later one is not a dominator
     of the earlier), only none is dropped wrongly.
     """
@@ -334,23 +339,19 @@ def prune_committed_terms(
     front_prices = np.empty((len(order), len(COMMITTED_TERMS)))
     front_gpus = np.empty(len(order))
     front_ids: list[str] = []
-    removed: dict[str, str] = {}  # dominated group -> dominator
+    removed: dict[str, tuple[str, int]] = {}  # dominated group -> (dominator, its instances per one)
     for b in order:
         g = group[b]
         if b not in shared:
             n = len(front_ids)
             price_ok = (front_prices[:n] <= np.asarray(vectors[b]) * (1 + _REL)).all(axis=1)
             hits = np.flatnonzero(price_ok & (front_gpus[:n] <= g.gpus))
-            by = next(
-                (
-                    front_ids[j]
-                    for j in hits
-                    if _commits_for(by_group[front_ids[j]], by_group[b], traits, caps[front_ids[j]], caps[b])
-                ),
-                None,
-            )
-            if by is not None:
-                removed[b] = by
+            for j in hits:
+                k = _commits_for(by_group[front_ids[j]], by_group[b], traits, caps[front_ids[j]], caps[b])
+                if k is not None:
+                    removed[b] = (front_ids[j], k)
+                    break
+            if b in removed:
                 continue
         if g.offering.capacity_max_instances is None:  # a capped group cannot stand in: (4)
             n = len(front_ids)
@@ -362,11 +363,11 @@ def prune_committed_terms(
     for w, options in serving.items():
         kept = []
         for o in options:
-            a = removed.get(o.id)
-            if a is None or w not in by_group[o.id]:
+            if o.id not in removed or w not in by_group[o.id]:
                 kept.append(o)
                 continue
-            found += [ServingDomination(o, t, by_group[a][w]) for t in o.terms if t in COMMITTED_TERMS]
+            a, k = removed[o.id]
+            found += [ServingDomination(o, t, by_group[a][w], k) for t in o.terms if t in COMMITTED_TERMS]
             terms = tuple(t for t in o.terms if t not in COMMITTED_TERMS)
             if terms:
                 kept.append(dataclasses.replace(o, terms=terms))
@@ -386,31 +387,43 @@ def _commits_for(
     traits: Mapping[str, ServiceTraits],
     caps_a: tuple[bool, ...],
     caps_b: tuple[bool, ...],
-) -> bool:
-    """Conditions (1)-(4) of prune_committed_terms (the price and GPU pre-test passed): a's
-    commitments can stand in for b's, one for one, in every service that may buy b's."""
+) -> int | None:
+    """Conditions (1)-(4) of prune_committed_terms (the price and GPU pre-test passed): the k
+    whole instances of a's commitments that stand in for one of b's in every service that may
+    buy b's (the fewest that serve what one b serves), or None."""
     if any(x and not y for x, y in zip(caps_a, caps_b, strict=True)):
-        return False
+        return None
+    if any(w not in a for w in b):
+        return None
+    k = max(_instances_for(a[w], ob, traits[w].floor_replicas) for w, ob in b.items())
     for w, ob in b.items():
-        oa = a.get(w)
-        if oa is None:
-            return False
+        oa = a[w]
         ga, gb = oa.group, ob.group
         for t in ob.terms:
             if t not in COMMITTED_TERMS:
                 continue
             pa, pb = ga.price(t), gb.price(t)
-            if t not in oa.terms or pa is None or pb is None or pa > pb * (1 + _REL):
-                return False
-        for ca, cb in zip(oa.capacity, ob.capacity, strict=True):
-            if cb is not None and (ca is None or ca.tokens_per_s * (1 + _REL) < cb.tokens_per_s):
-                return False
+            if t not in oa.terms or pa is None or pb is None or k * pa > pb * (1 + _REL):
+                return None
         tr = traits[w]
-        r = tr.floor_replicas
-        if r > 0 and min(oa.replicas, r) < min(ob.replicas, r):
-            return False
         if tr.egress_priced and (ga.egress_usd_per_gb or 0.0) > (gb.egress_usd_per_gb or 0.0):
-            return False
-        if tr.spot_cap_active and ga.gpus != gb.gpus:
-            return False
-    return True
+            return None
+        if k * ga.gpus > gb.gpus or (tr.spot_cap_active and k * ga.gpus != gb.gpus):
+            return None
+    return k
+
+
+def _instances_for(oa: ServingOption, ob: ServingOption, floor_replicas: int) -> int:
+    """The fewest whole instances of oa that serve every bucket one instance of ob serves and
+    carry as many floor replicas (a huge number where oa cannot serve a bucket ob serves)."""
+    k = 1
+    for ca, cb in zip(oa.capacity, ob.capacity, strict=True):
+        if cb is None:
+            continue
+        if ca is None or ca.tokens_per_s <= 0:
+            return 1 << 30
+        k = max(k, math.ceil(cb.tokens_per_s / (ca.tokens_per_s * (1 + _REL))))
+    r = floor_replicas
+    if r > 0:
+        k = max(k, math.ceil(min(ob.replicas, r) / min(oa.replicas, r)))
+    return k

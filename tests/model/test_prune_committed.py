@@ -240,3 +240,52 @@ def test_priced_egress_a_floor_and_a_spot_cap_are_respected(tmp_path):
         assert full == pytest.approx(pruned, **EXACT)
         if not kw:
             assert pruned == pytest.approx(6.0 * 12 * HOURS_PER_MONTH, **EXACT)
+
+
+def test_whole_small_instances_stand_in_for_a_big_one(tmp_path):
+    """BIG (2 x X1000: two 1,000-tokens/s replicas, 2,000 tokens/s) at $13/h on 1 year is beaten
+    by 2 CHEAP instances at $6/h ($12/h, the same 2 GPUs and tokens/s): its commitments go, k = 2.
+    2,000 tokens/s for 12 months on 2 CHEAP 1-year commitments: $12 x 8,760 h = $105,120 (BIG
+    on demand at $19/h, under CHEAP's 2 x $10 so not pruned, $166,440, loses too). At $11/h BIG
+    wins ($96,360) and is kept."""
+    budget = Budget(name="k", horizon_months=12, workloads=[service(tmp_path, requests_per_s=20)])
+    big = offering("beta", "x2", "X1000", 19.0, gpus=2, reserved_1y=13.0, reserved_3y=9.0)
+    cat = catalog(cheap(), big)
+    cands = candidates(budget, cat)
+    assert options(cands)["beta/r1/x2"] == (Term.ON_DEMAND,)
+    committed = {(d.option.id, d.term, d.by.id, d.instances) for d in cands.pruned_terms if d.term.is_pooled}
+    assert committed == {
+        ("beta/r1/x2", Term.RESERVED_1Y, CHEAP, 2),
+        ("beta/r1/x2", Term.RESERVED_3Y, CHEAP, 2),
+    }
+    text = [e.reason for e in cands.exclusions if e.group == "beta/r1/x2"]
+    assert not text  # on demand is left, so BIG stays a candidate
+    pruned, full = cost_both_ways(budget, cat)
+    assert pruned == pytest.approx(12.0 * 12 * HOURS_PER_MONTH, **EXACT)
+    assert full == pytest.approx(pruned, **EXACT)
+
+    cheaper = offering("beta", "x2", "X1000", 20.0, gpus=2, reserved_1y=11.0, reserved_3y=9.0)
+    cat = catalog(cheap(), cheaper)
+    assert Term.RESERVED_1Y in options(candidates(budget, cat))["beta/r1/x2"]
+    pruned, full = cost_both_ways(budget, cat)
+    assert pruned == pytest.approx(11.0 * 12 * HOURS_PER_MONTH, **EXACT)
+    assert full == pytest.approx(pruned, **EXACT)
+
+
+def test_k_for_one_needs_the_floor_replicas_and_names_the_count(tmp_path):
+    """Under a floor of 2 replicas, one BIG (2 replicas) needs 2 CHEAP (1 each): k = 2 also by the
+    floor, and the reason names both prices. BIG's on-demand is dominated by CHEAP's too, so BIG is
+    excluded, with the committed terms' k-for-one reason."""
+    budget = Budget(name="k", horizon_months=12, workloads=[service(tmp_path, min_replicas=2)])
+    big = offering("beta", "x2", "X1000", 20.0, gpus=2, reserved_1y=13.0, reserved_3y=9.0)
+    cat = catalog(cheap(), big)
+    cands = candidates(budget, cat)
+    assert "beta/r1/x2" not in options(cands)
+    [excluded] = [e for e in cands.excluded("chat") if e.group == "beta/r1/x2"]
+    assert "reserved_1y by alpha/r1/x1 (2 instances at $6.00 = $12.00 vs $13.00/h, serve as much as one)" in (
+        excluded.reason
+    )
+    # 1,000 tokens/s but 2 replicas all the time: 2 CHEAP 1-year commitments, $12 x 8,760 h.
+    pruned, full = cost_both_ways(budget, cat)
+    assert pruned == pytest.approx(12.0 * 12 * HOURS_PER_MONTH, **EXACT)
+    assert full == pytest.approx(pruned, **EXACT)
