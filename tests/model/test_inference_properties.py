@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tinycat import X1000, Y500, catalog, offering, provider
 
@@ -30,7 +30,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 GAP = 2e-6  # two solves, each within the default relative MIP gap of 1e-6
-ABS_USD = 1e-3  # the objective's draw tie-break (1e-4 USD per instance-hour) is not in the cost
+ABS_USD = 1e-3  # the objective's draw tie-break (1e-3 USD per GPU-hour drawn) is not in the cost
 MODEL = "llama-3-8b"  # 16 GB of bf16 weights: fits one 80 GiB X1000 or Y500
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -96,15 +96,21 @@ def services(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def solve(
-    rows: list[dict[str, Any]], spec: dict[str, Any], months: int, credit: bool = False
+    rows: list[dict[str, Any]],
+    spec: dict[str, Any],
+    months: int,
+    credit: bool = False,
+    time_limit_s: float | None = None,
 ) -> planner.Plan:
-    """Plan the service; `credit`: count only the in-horizon months of commitments."""
+    """Plan the service; `credit`: count only the in-horizon months of commitments. With a time
+    limit, a plan stopped by it (status "feasible") is checked like an optimal one."""
     svc = InferenceService(**spec)
     constraints = Constraints(credit_reserved_beyond_horizon=credit)
     budget = Budget(name="prop", horizon_months=months, workloads=[svc], constraints=constraints)
-    plan = planner.plan(budget, catalog=make_catalog(rows), explain=False)
+    limit = {} if time_limit_s is None else {"time_limit_s": time_limit_s}
+    plan = planner.plan(budget, catalog=make_catalog(rows), explain=False, **limit)
     if plan.status != "infeasible":
-        check_plan(plan, svc, rows)
+        check_plan(plan, svc, rows, proven=time_limit_s is None)
     return plan
 
 
@@ -136,9 +142,14 @@ def replicas_per_instance(svc: InferenceService, row: dict[str, Any]) -> int:
     return 0
 
 
-def check_plan(plan: planner.Plan, svc: InferenceService, rows: list[dict[str, Any]]) -> None:
-    """Spot share and availability floor from the allocation rows; the verifier passed."""
-    assert plan.status == "optimal"
+def check_plan(plan: planner.Plan, svc: InferenceService, rows: list[dict[str, Any]], proven: bool) -> None:
+    """Spot share and availability floor from the allocation rows; the verifier passed. `proven`:
+    the plan must be optimal; else a plan the time limit stopped must say so, with its gap."""
+    if proven or plan.status != "feasible":
+        assert plan.status == "optimal"
+    else:
+        assert plan.solver.termination == "time limit reached"
+        assert plan.solver.mip_gap is not None and plan.solver.mip_gap > 0
     assert plan.verification.ok, plan.verification.failures()
     names = {c.name for c in plan.verification.checks}
     assert {
@@ -228,12 +239,41 @@ def test_tighter_latency_never_costs_less(rows, spec, months, tpot):
         assert no_more(cost(plans[0]), cost(ttft))
 
 
+# Found by this test: whole instances in 27 alike slots under a global spot share are a knapsack
+# HiGHS does not close (0.3% gap after 120 s; 0.4 s with another seed). The plan it stops with
+# must still keep every invariant and say it was stopped.
+HARD_FOR_HIGHS = (
+    [
+        offering("alpha", "i0", "X1000", 2.11, gpus=1, spot=1.03, reserved_3y=1.62),
+        offering("alpha", "i1", "Y500", 0.5, gpus=1, spot=0.17, reserved_1y=0.35, reserved_3y=0.22),
+        offering("beta", "i2", "X1000", 2.68, gpus=1),
+        offering("beta", "i3", "X1000", 0.56, gpus=1, spot=0.31, reserved_3y=0.18),
+    ],
+    {
+        "name": "svc",
+        "model": MODEL,
+        "requests_per_s": 30.58,
+        "daily_profile": DailyProfile(peak_factor=1.0, peak_hours=8.0, base_factor=1.0, base_hours=8.0),
+        "tpot_ms": 40.0,
+        "ttft_ms": 2000.0,
+        "min_replicas": 2,
+        "max_spot_fraction": 0.2,
+        "whole_instances": True,
+        "input_tokens": 2048,
+        "output_tokens": 256,
+    },
+    9,
+    False,
+)
+
+
 @SETTINGS
 @given(rows=offering_rows(max_size=4), spec=services(), months=st.integers(1, 12), credit=st.booleans())
+@example(*HARD_FOR_HIGHS)
 def test_every_plan_keeps_spot_cap_floor_and_passes_the_verifier(rows, spec, months, credit):
     # check_plan (called by solve) asserts the invariants; here: a plan exists whenever some
     # offering meets the targets and the model fits (no caps or budget in these instances).
-    plan = solve(rows, spec, months, credit)
+    plan = solve(rows, spec, months, credit, time_limit_s=5.0)
     if plan.status == "infeasible":
         assert not plan.exclusions.empty
         assert set(plan.exclusions["code"]) <= {"latency", "memory", "dominated", "no_price"}
