@@ -85,9 +85,8 @@ class Model:
     kw: dict[int, pulp.LpVariable] = field(default_factory=dict)  # own site's contracted kW in month m
     # money
     cost: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)  # category -> expression
-    tie_break: pulp.LpAffineExpression | None = (
-        None  # objective-only term (see build.TIE_BREAK_USD_PER_GPU_HOUR)
-    )
+    # objective-only term (see build.TIE_BREAK_USD_PER_GPU_HOUR)
+    tie_break: pulp.LpAffineExpression | None = None
     caps: list[CapSpec] = field(default_factory=list)
 
     groups: dict[str, OfferingGroup] = field(init=False)  # every offering group by id

@@ -320,7 +320,7 @@ def prune_committed_terms(
     Groups are visited by their price vector (1y, 3y; +inf where no service may buy the term),
     then id, so a dominator's vector, componentwise no higher (k·p_a <= p_b implies p_a <= p_b),
     comes first; a dominator is kept (never dropped here), so no frontier member is lost.
-    Not every dominated group is found (equal price vectors: the later one is not a dominator
+    Options left with no term are dropped. Not every dominated group is found (equal price vectors: the later one is not a dominator
     of the earlier), only none is dropped wrongly.
     """
     by_group: dict[str, dict[str, ServingOption]] = defaultdict(dict)
