@@ -395,7 +395,10 @@ def _commits_for(
         return None
     if any(w not in a for w in b):
         return None
-    k = max(_instances_for(a[w], ob, traits[w].floor_replicas) for w, ob in b.items())
+    needs = [_instances_for(a[w], ob, traits[w].floor_replicas) for w, ob in b.items()]
+    if None in needs:
+        return None
+    k = max(n for n in needs if n is not None)
     for w, ob in b.items():
         oa = a[w]
         ga, gb = oa.group, ob.group
@@ -413,15 +416,15 @@ def _commits_for(
     return k
 
 
-def _instances_for(oa: ServingOption, ob: ServingOption, floor_replicas: int) -> int:
+def _instances_for(oa: ServingOption, ob: ServingOption, floor_replicas: int) -> int | None:
     """The fewest whole instances of oa that serve every bucket one instance of ob serves and
-    carry as many floor replicas (a huge number where oa cannot serve a bucket ob serves)."""
+    carry as many floor replicas; None where oa cannot serve a bucket ob serves."""
     k = 1
     for ca, cb in zip(oa.capacity, ob.capacity, strict=True):
         if cb is None:
             continue
         if ca is None or ca.tokens_per_s <= 0:
-            return 1 << 30
+            return None
         k = max(k, math.ceil(cb.tokens_per_s / (ca.tokens_per_s * (1 + _REL))))
     r = floor_replicas
     if r > 0:
