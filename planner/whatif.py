@@ -161,12 +161,42 @@ def replan_workload(
         if hold_planned(model, new, workload, exact=True):
             # Held columns are fixed, so presolve removes them: a direct MILP solve is small. Values
             # fixed exactly can miss a row by the solver's tolerance; then hold "at least".
-            res = solve_direct(new.prob, opts)
+            res = solve_direct(new.prob, opts, warm_start=carry_plan(model, new))
             if res.status == "infeasible":
                 hold_planned(model, new, workload, exact=False)
                 res = solve(new.prob, opts)
             return res.status, (new.cost_value() if res.has_solution else None), res.mip_gap, True
     return (*pipeline_cost(new_budget, catalog, opts), False)
+
+
+# Every variable family of a Model, keyed by what it stands for (workload, option, period, ...).
+FAMILIES = ("y", "n", "x", "xp", "u", "s", "f", "r", "held", "z", "kw")
+
+
+def carry_plan(old: Model, new: Model) -> bool:
+    """Start `new` from the plan of the solved `old`: each variable at the value of the same key (0
+    where `old` has none). True when that is the whole plan: the same timeline (keys name the same
+    periods) and a column in `new` for every value the plan uses. A what-if that only loosens the
+    budget (a latency target, so more options qualify and each serves more) then starts from a
+    feasible plan, which lets HiGHS fix most columns by reduced cost at the root; otherwise nothing
+    is carried (an incomplete start costs HiGHS time to repair)."""
+    if old.timeline != new.timeline:
+        return False
+    pairs: list[tuple[pulp.LpVariable, float]] = []
+    for family in FAMILIES:
+        before, after = getattr(old, family), getattr(new, family)
+        for key, v in before.items():
+            value = float(v.value() or 0.0)
+            target = after.get(key)
+            if isinstance(target, pulp.LpVariable):
+                pairs.append((target, value))
+            elif abs(value) > 1e-9 and isinstance(v, pulp.LpVariable):
+                return False
+    for v in new.prob.variables():
+        v.varValue = 0.0
+    for v, value in pairs:
+        v.varValue = value
+    return True
 
 
 def hold_planned(old: Model, new: Model, workload: str, exact: bool) -> bool:
