@@ -319,6 +319,9 @@ class _Context:
     needs: TrainingNeeds | None = None
     cache: CapacityCache | None = None
     buckets: list = field(default_factory=list)
+    # Training: effective FLOP/s and memory of one GPU, per accelerator id (the same for every
+    # offering of it; a 100k-offering catalog would otherwise look up precisions and MFU 100k times).
+    per_gpu: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _context(
@@ -351,20 +354,26 @@ def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGro
     if isinstance(w, TrainingRun):
         if ctx.allowed is not None and acc.id not in ctx.allowed:
             return (0.0, 0.0)
-        assert ctx.needs is not None
-        precision = compute.training_compute_precision(acc, w.precision)
-        peak = None if precision is None else acc.peak_flops_per_s(precision)
-        if precision is None or peak is None:
-            return (0.0, acc.memory_gib * g.gpus)
-        mfu = w.mfu if w.mfu is not None else compute.default_mfu(acc.id, ctx.needs.params, precision)
-        goodput = w.goodput if w.goodput is not None else compute.DEFAULT_GOODPUT
-        return (peak * mfu * goodput * g.gpus, acc.memory_gib * g.gpus)
+        rate, memory = ctx.per_gpu.get(acc.id) or ctx.per_gpu.setdefault(acc.id, _per_gpu(w, ctx, acc))
+        return (rate * g.gpus, memory * g.gpus)
     if ctx.allowed is not None and acc.id not in ctx.allowed:
         return (0.0,) * (len(ctx.buckets) + 1)
     assert ctx.cache is not None
     caps = [ctx.cache.get(g, b)[0] for b in ctx.buckets]
     replicas = min((c.replicas for c in caps if c is not None), default=0)  # as ServingOption.replicas
     return (*(c.tokens_per_s if c is not None else 0.0 for c in caps), float(replicas))
+
+
+def _per_gpu(w: TrainingRun, ctx: _Context, acc: Accelerator) -> tuple[float, float]:
+    """Effective FLOP/s (peak x MFU x goodput; 0 without a training peak) and memory of one GPU."""
+    assert ctx.needs is not None
+    precision = compute.training_compute_precision(acc, w.precision)
+    peak = None if precision is None else acc.peak_flops_per_s(precision)
+    if precision is None or peak is None:
+        return (0.0, acc.memory_gib)
+    mfu = w.mfu if w.mfu is not None else compute.default_mfu(acc.id, ctx.needs.params, precision)
+    goodput = w.goodput if w.goodput is not None else compute.DEFAULT_GOODPUT
+    return (peak * mfu * goodput, acc.memory_gib)
 
 
 def generate_candidates(
