@@ -8,6 +8,7 @@ from test_training_hand import run
 from tinycat import catalog, chat_service, offering
 
 from planner.api import prepare
+from planner.catalog.catalog import Catalog
 from planner.model.build import build_model
 from planner.model.candidates import generate_candidates
 from planner.model.model import Model
@@ -18,13 +19,13 @@ from planner.whatif import carry_plan, hold_planned, with_run
 from planner.workloads import Budget
 
 
-def _solved(budget: Budget, opts: PlanOptions, cat) -> Model:
+def _solved(budget: Budget, opts: PlanOptions, cat: Catalog) -> Model:
     model = build_model(budget, generate_candidates(budget, cat), build_timeline(budget))
     assert solve(model.prob, opts).status == "optimal"
     return model
 
 
-def _portfolio() -> tuple[Budget, PlanOptions, object]:
+def _portfolio() -> tuple[Budget, PlanOptions, Catalog]:
     """A training run and a growing service with a tight TPOT target and an availability floor, on
     two instance sizes with 1-year commitments (so the plan holds integer commitments)."""
     cat = catalog(
@@ -42,7 +43,7 @@ def test_a_looser_latency_target_starts_from_the_plan_and_solves_to_the_same_cos
     old = _solved(budget, opts, cat)
     looser = with_run(budget, "chat", tpot_ms=40)  # larger batches: every option serves more
 
-    def replanned(warm: bool) -> tuple[Model, float]:
+    def replanned(warm: bool) -> float:
         new = build_model(looser, generate_candidates(looser, cat), build_timeline(looser))
         assert hold_planned(old, new, "chat", exact=True)
         if warm:
@@ -52,10 +53,9 @@ def test_a_looser_latency_target_starts_from_the_plan_and_solves_to_the_same_cos
             assert new.cost_value() == pytest.approx(old.cost_value(), rel=1e-9)
         res = solve_direct(new.prob, opts, warm_start=warm)
         assert res.status == "optimal"
-        return new, new.cost_value()
+        return new.cost_value()
 
-    _, warm_cost = replanned(warm=True)
-    _, cold_cost = replanned(warm=False)
+    warm_cost, cold_cost = replanned(warm=True), replanned(warm=False)
     assert warm_cost == pytest.approx(cold_cost, rel=1e-6)
     assert warm_cost <= old.cost_value() * (1 + 1e-6)  # a looser target never costs more
 
