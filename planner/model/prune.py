@@ -235,13 +235,10 @@ def _serves_for(
     if traits.egress_priced and (a.group.egress_usd_per_gb or 0.0) > (b.group.egress_usd_per_gb or 0.0):
         return False
     ga, gb = a.group.gpus, b.group.gpus
-    phi = 0.0
-    for ca, cb in zip(a.capacity, b.capacity, strict=True):
-        if cb is None:
-            continue
-        if ca is None or ca.tokens_per_s <= 0:
-            return False
-        phi = max(phi, (cb.tokens_per_s / gb) / (ca.tokens_per_s / ga))
+    ratio = _bucket_ratio(a, b)
+    if ratio is None:
+        return False
+    phi = ratio * ga / gb  # per GPU
     pa, pb = a.group.price(t), b.group.price(t)
     if pa is None or pb is None or phi * (gb / ga) * pa > pb * (1 + _REL):
         return False
@@ -419,14 +416,24 @@ def _commits_for(
 def _instances_for(oa: ServingOption, ob: ServingOption, floor_replicas: int) -> int | None:
     """The fewest whole instances of oa that serve every bucket one instance of ob serves and
     carry as many floor replicas; None where oa cannot serve a bucket ob serves."""
-    k = 1
-    for ca, cb in zip(oa.capacity, ob.capacity, strict=True):
-        if cb is None:
-            continue
-        if ca is None or ca.tokens_per_s <= 0:
-            return None
-        k = max(k, math.ceil(cb.tokens_per_s / (ca.tokens_per_s * (1 + _REL))))
+    ratio = _bucket_ratio(oa, ob)
+    if ratio is None:
+        return None
+    k = max(1, math.ceil(ratio / (1 + _REL)))
     r = floor_replicas
     if r > 0:
         k = max(k, math.ceil(min(ob.replicas, r) / min(oa.replicas, r)))
     return k
+
+
+def _bucket_ratio(a: ServingOption, b: ServingOption) -> float | None:
+    """The largest, over the request buckets b serves, of one b instance's output tokens/s over one
+    a instance's (0.0 where b serves none); None where a cannot serve a bucket b serves."""
+    ratio = 0.0
+    for ca, cb in zip(a.capacity, b.capacity, strict=True):
+        if cb is None:
+            continue
+        if ca is None or ca.tokens_per_s <= 0:
+            return None
+        ratio = max(ratio, cb.tokens_per_s / ca.tokens_per_s)
+    return ratio
