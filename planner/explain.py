@@ -143,7 +143,73 @@ def binding_constraints(model: Model, plan: Plan, opts: PlanOptions) -> list[Bin
         lhs, rhs, _ = _row_slack(c)
         price, unit, text = sentence
         out.append(BindingConstraint(name, info.family, info.workload, price, unit, text, lhs, rhs))
-    return out + demand_marginals(model, duals) + replica_floors(model, duals)
+    return (
+        out
+        + commitment_marginals(model, duals)
+        + demand_marginals(model, duals)
+        + replica_floors(model, duals)
+    )
+
+
+def commitment_marginals(model: Model, duals: dict[str, float]) -> list[BindingConstraint]:
+    """Per committed offering: what one more committed instance would save in the months whose
+    committed capacity is fully used (its pool rows are per month and slice, or per training
+    segment, so one line per row would list dozens for one commitment).
+
+    One more instance held in month m loosens every pool row of that month by one instance (per
+    slice) or by the segment's hours (per training segment): its value in m is the sum of those
+    rows' duals times that step (fixed-integer LP, so given the chosen commitments).
+    """
+    by_group: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    slots: dict[str, int] = defaultdict(int)
+    for name, info in model.registry.by_name.items():
+        if info.family != "commitment" or info.entity is None or not info.period:
+            continue
+        dual = duals.get(info.pulp_name)
+        c = model.constraints[name]
+        if dual is None or abs(dual) < ZERO_DUAL_USD or _trivial(c) or not is_binding(c):
+            continue  # full but not worth more (idle in other slots), or not full
+        head, _, _ = info.period.partition(".k")
+        if head.startswith("s"):
+            segment = model.timeline.segments[int(head[1:])]
+            month = segment.month
+            step = segment.hours if info.rhs_unit == "instance-hours" else 1.0
+        else:
+            month, step = int(head[1:]), 1.0
+        by_group[info.entity][month] += -dual * step
+        slots[info.entity] += 1
+    out = []
+    for g, by_month in sorted(by_group.items()):
+        months = sorted(by_month)
+        total = sum(by_month.values())
+        low, high = min(by_month.values()), max(by_month.values())
+        spread = format_usd(low) if abs(high - low) < 0.005 else f"{format_usd(low)}-{format_usd(high)}"
+        out.append(
+            BindingConstraint(
+                f"commitment:{g}",
+                "commitment",
+                None,
+                total,
+                "USD saved per extra committed instance held through the months it is full (marginal rate)",
+                f"Committed capacity of {g} is fully used in {slots[g]} month-slices of {_month_list(months)}: "
+                f"at the margin, more of it would replace {spread} of rented capacity per instance-month "
+                f"({format_usd(total)} over those months), given the chosen commitments. A marginal rate: a "
+                "whole extra instance changes the mix and saves no more than it costs.",
+            )
+        )
+    return out
+
+
+def _month_list(months: list[int]) -> str:
+    """'month 3', 'months 0-11' or 'months 0-4, 7, 9-11' for sorted month numbers."""
+    runs: list[list[int]] = []
+    for m in months:
+        if runs and m == runs[-1][-1] + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    text = ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+    return f"month {text}" if len(months) == 1 else f"months {text}"
 
 
 def demand_marginals(model: Model, duals: dict[str, float]) -> list[BindingConstraint]:
@@ -321,18 +387,8 @@ def _explain_row(
             f"Spot is capped for {w} and the cap binds: every instance-hour moved to spot saves "
             f"{format_usd(-(per_h or 0.0))} (see the spot what-if).",
         )
-    if fam == "commitment" and info.entity is not None:
-        if dual is None or abs(dual) < ZERO_DUAL_USD:
-            return None  # full this month but idle in others: no marginal value
-        unit = "instance" if info.dual_unit.endswith("instance") else "instance-hour"
-        return (
-            None if dual is None else -dual,
-            f"USD saved per extra committed {unit}",
-            f"Committed capacity of {info.entity} in {_when(model, info.period)} is fully used: "
-            f"one more committed {unit} would save {format_usd(-(dual or 0.0))} of rented capacity.",
-        )
-    if fam in ("demand", "serving", "replicas", "small_demand", "floor_held"):
-        return None  # summarised per service by demand_marginals and replica_floors
+    if fam in ("commitment", "demand", "serving", "replicas", "small_demand", "floor_held"):
+        return None  # summarised per commitment and service: commitment_marginals, demand_marginals, replica_floors
     if fam in ("commit_window", "commit_reach") and w is not None:
         return None  # the run draws all it can from commitments in its window: shown by commitment rows
     if fam == "cap":

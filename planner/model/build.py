@@ -25,6 +25,14 @@ from planner.workloads import Budget, InferenceService, TrainingRun
 # GPU, not per instance, so that k small instances standing in for one big one of the same GPUs
 # draw no more of it (prune.prune_committed_terms).
 TIE_BREAK_USD_PER_GPU_HOUR = 1e-3
+# Tie-break on a service's spot capacity, as a share of its price per month into the horizon: a
+# capped spot share is a budget over the whole horizon that saves the same in every month of
+# constant prices, so without it the solver scatters spot over arbitrary months and slices (spot
+# in month 3, on demand in 4 and 5, spot again in 6). With it the share is spent in the earliest
+# months (and slices) that can use it. A share of the column's own price, so every dominance argument of
+# planner.model.prune (a column moved within its month at no higher price) holds for it too. At
+# most 3.6e-4 of the spot cost over 36 months; never part of the reported cost.
+SPOT_TIE_BREAK_PER_MONTH = 1e-5
 # The objective is stated in thousands of USD (costs reach 1e8 USD for long commitments of large
 # instances; HiGHS warns about such ranges). Reported costs and duals use the unscaled cost.
 OBJECTIVE_SCALE = 1e-3
@@ -238,7 +246,8 @@ def commitment_months(model: Model, t: Term, start: int) -> int:
 
 def define_objective(model: Model) -> None:
     """minimize  sum p_t·hours (pay-per-use) + sum p_t·730·L_t·r (every hour of each commitment)
-    + egress; plus a negligible tie-break on committed capacity drawn (TIE_BREAK_USD_PER_GPU_HOUR)."""
+    + egress; plus negligible tie-breaks on committed capacity drawn (TIE_BREAK_USD_PER_GPU_HOUR)
+    and on a service's spot capacity by month (SPOT_TIE_BREAK_PER_MONTH)."""
     cost: dict[str, list[pulp.LpAffineExpression]] = defaultdict(list)
     for part in (training.rent_costs(model), inference.rent_costs(model)):
         for term, exprs in part.items():
@@ -262,6 +271,13 @@ def define_objective(model: Model) -> None:
         for (w, o, m, k, key), v in model.u.items()
         if key == COMMITTED
     ]
+    slices = len(model.timeline.slices)
+    for (_, o, m, k, key), v in model.u.items():
+        if key == Term.SPOT.value:
+            price = model.group_of(o).price(Term.SPOT)
+            assert price is not None
+            step = m + k / slices  # month by month, and within a month slice by slice
+            draws.append(SPOT_TIE_BREAK_PER_MONTH * step * price * model.timeline.slice_hours(k) * v)
     model.tie_break = pulp.lpSum(draws)
     model.prob.setObjective((model.total_cost() + model.tie_break) * OBJECTIVE_SCALE)
 

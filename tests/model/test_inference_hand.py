@@ -173,6 +173,19 @@ def test_splitting_a_request_mix_beats_every_single_type_fleet(tmp_path):
     assert split.total_cost_usd < only_large < only_small
 
 
+def test_full_commitment_is_one_line_priced_by_hand(tmp_path):
+    # The committed instance is drawn in every slice; in each month's peak one more would replace
+    # one rented instance for 365 h at $10 (the base is covered): $3,650 a month, $43,800 a year
+    # (less than the $52,560 a 1-year commitment costs, so the plan does not buy it).
+    cat = catalog(offering("alpha", "x1", "X1000", 10.0, gpus=1, reserved_1y=6.0))
+    svc = service(snapshots=HALF_DAY, throughput_table=table(tmp_path, [("X1000", 1, 100, 100, 1000)]))
+    plan = planner.plan(Budget(name="base-peak", horizon_months=12, workloads=[svc]), catalog=cat)
+    [line] = [b for b in plan.binding if b.family == "commitment"]
+    assert line.name == "commitment:alpha/r1/x1"
+    assert line.shadow_price == pytest.approx(12 * 10.0 * 365, **EXACT)
+    assert "12 month-slices of months 0-11" in line.explanation and "$3,650.00" in line.explanation
+
+
 # --------------------------------------------------------------------------- floor, spot, latency
 
 
@@ -209,6 +222,30 @@ def test_spot_share_is_capped_and_derated(tmp_path):
     # Spot share of instance-hours <= 50%: u_spot = u_od = u, capacity u + (1 - rho) u = 1 instance.
     u = 1 / (2 - RHO)
     assert plan.total_cost_usd == pytest.approx(u * (10.0 + 4.0) * 730, **EXACT)
+
+
+def test_spot_share_is_spent_in_the_earliest_slots(tmp_path):
+    # A capped spot share saves the same in every slot; the tie-break spends it month by month and
+    # slice by slice instead of anywhere (build.SPOT_TIE_BREAK_PER_MONTH), at the same cost.
+    from planner.compute import DEFAULT_SPOT_OVERHEAD as RHO
+
+    cat = catalog(offering("alpha", "x1", "X1000", 10.0, gpus=1, spot=4.0))
+    svc = service(
+        snapshots=HALF_DAY,
+        max_spot_fraction=0.25,
+        throughput_table=table(tmp_path, [("X1000", 1, 100, 100, 1000)]),
+    )
+    plan = planner.plan(Budget(name="spot", horizon_months=3, workloads=[svc]), catalog=cat, explain=False)
+    # Capacity-hours needed: 2 instances x 365 h (peak) + 1 x 365 h (base) a month, 3 months. With
+    # spot at 25% of GPU-hours, S = O/3 and O + (1 - rho)·S = 3,285.
+    on_demand = 3 * 1095 / (1 + (1 - RHO) / 3)
+    assert plan.total_cost_usd == pytest.approx(10.0 * on_demand + 4.0 * on_demand / 3, **EXACT)
+    rent = [r for r in rows_of(plan, "rent") if r["instances"] > 1e-9]
+    spot = [(r["month"], r["slice"]) for r in rent if r["term"] == "spot"]
+    od = [(r["month"], r["slice"]) for r in rent if r["term"] == "on_demand"]
+    assert spot and od
+    assert max(spot) <= min(od)  # no on-demand slot before a spot slot
+    assert min(spot) == (0, 0)
 
 
 def test_latency_target_excludes_slow_accelerators_with_reason():
