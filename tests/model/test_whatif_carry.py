@@ -15,7 +15,7 @@ from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.solve import solve, solve_direct
 from planner.model.timeline import build_timeline
-from planner.whatif import carry_plan, hold_planned, with_run
+from planner.whatif import carry_plan, hold_planned, planned_options_only, with_run
 from planner.workloads import Budget
 
 
@@ -25,12 +25,13 @@ def _solved(budget: Budget, opts: PlanOptions, cat: Catalog) -> Model:
     return model
 
 
-def _portfolio() -> tuple[Budget, PlanOptions, Catalog]:
+def _portfolio(*extra: dict) -> tuple[Budget, PlanOptions, Catalog]:
     """A training run and a growing service with a tight TPOT target and an availability floor, on
     two instance sizes with 1-year commitments (so the plan holds integer commitments)."""
     cat = catalog(
         offering("alpha", "x8", "X1000", 80.0, reserved_1y=50.0),
         offering("beta", "x1", "X1000", 11.0, gpus=1, reserved_1y=7.0),
+        *extra,
     )
     service = chat_service(requests_per_s=40, growth_per_month=0.1, tpot_ms=12, min_replicas=2)
     budget = Budget(name="t", horizon_months=12, workloads=[run(deadline_days=20), service])
@@ -68,3 +69,25 @@ def test_nothing_is_carried_across_a_changed_timeline():
     assert new.timeline != old.timeline
     assert not carry_plan(old, new)
     assert all(v.varValue is None for v in new.prob.variables())  # left as built
+
+
+@pytest.mark.parametrize(
+    ("workload", "change"), [("pretrain", {"deadline_days": 15}), ("chat", {"tpot_ms": 40})]
+)
+def test_held_workloads_built_with_their_planned_options_only_cost_the_same(workload, change):
+    # Cutting the held workloads to the options their plan uses drops only columns held at zero:
+    # the re-plan costs exactly what it costs on the whole model, with fewer columns.
+    # A third provider, dearer per GPU-hour on every term but not dominated (larger): unused.
+    budget, opts, cat = _portfolio(offering("gamma", "x4", "X1000", 60.0, gpus=4, reserved_1y=40.0))
+    old = _solved(budget, opts, cat)
+    changed = with_run(budget, workload, **change)
+    full = generate_candidates(changed, cat)
+    costs, columns = [], []
+    for cands in (full, planned_options_only(old, full, workload)):
+        new = build_model(changed, cands, build_timeline(changed))
+        assert hold_planned(old, new, workload, exact=True)
+        assert solve_direct(new.prob, opts).status == "optimal"
+        costs.append(new.cost_value())
+        columns.append(len(new.prob.variables()))
+    assert costs[1] == pytest.approx(costs[0], rel=1e-9)
+    assert columns[1] < columns[0]
