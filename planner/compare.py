@@ -169,7 +169,7 @@ def scale_budget(budget: Budget, factor: float) -> Budget:
 
 def _probe(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None, int]:
     """Status, cost and own servers bought when planning `budget` (mixed)."""
-    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated)
+    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated, exclusions=False)
     model = build_model(budget, cands, build_timeline(budget))
     res = solve(model.prob, opts)
     if not res.has_solution:

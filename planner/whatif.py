@@ -91,7 +91,7 @@ def pipeline_cost(
 ) -> tuple[str, float | None, float | None]:
     """Status, cost and proven MIP gap of planning a modified budget from scratch (candidates
     depend on it)."""
-    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated)
+    cands = generate_candidates(budget, catalog, prune=opts.prune_dominated, exclusions=False)
     model = build_model(budget, cands, build_timeline(budget), compact=opts.compact_model)
     res = solve(model.prob, opts)
     return res.status, (model.cost_value() if res.has_solution else None), res.mip_gap
@@ -158,7 +158,9 @@ def replan_workload(
     """
     if len(model.budget.workloads) > 1:
         cands = planned_options_only(
-            model, generate_candidates(new_budget, catalog, prune=opts.prune_dominated), workload
+            model,
+            generate_candidates(new_budget, catalog, prune=opts.prune_dominated, exclusions=False),
+            workload,
         )
         new = build_model(new_budget, cands, build_timeline(new_budget), compact=opts.compact_model)
         if hold_planned(model, new, workload, exact=True):

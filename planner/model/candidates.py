@@ -377,11 +377,17 @@ def _per_gpu(w: TrainingRun, ctx: _Context, acc: Accelerator) -> tuple[float, fl
 
 
 def generate_candidates(
-    budget: Budget, catalog: Catalog, prune: bool = True, timeline: Timeline | None = None
+    budget: Budget,
+    catalog: Catalog,
+    prune: bool = True,
+    timeline: Timeline | None = None,
+    exclusions: bool = True,
 ) -> Candidates:
     """Apply hard filters to every (workload, offering group) pair, prune dominated groups (see
     planner.model.prune), size training clusters and rate serving capacity. Every excluded pair
-    keeps its reason."""
+    keeps its reason; exclusions=False skips the bulk of those records (groups filtered out for
+    every workload, dominated or off the allow-list: hundreds of thousands on a 100k-offering
+    catalog), for re-plans that only build a model."""
     timeline = timeline or build_timeline(budget)
     cloud = group_offerings(catalog)
     dc = datacenter_catalog(budget, catalog)
@@ -392,7 +398,7 @@ def generate_candidates(
         verdict = _global_filter(budget, g)
         if verdict is None:
             eligible.append(g)
-        else:
+        elif exclusions:
             cands.exclusions += [_exclusion(w.name, g, verdict) for w in budget.workloads]
     contexts = {w.name: _context(w, budget, catalog, cands, timeline) for w in budget.workloads}
     if prune:
@@ -416,7 +422,7 @@ def generate_candidates(
             capability=lambda g: capability[g.id],
         )
         eligible += useless
-        for d in dominated:
+        for d in dominated if exclusions else []:
             cands.exclusions += [
                 _exclusion(w.name, d.group, ("dominated", d.reason)) for w in budget.workloads
             ]
@@ -427,7 +433,7 @@ def generate_candidates(
         for g in eligible:
             if ctx.allowed is None or g.accelerator.id in ctx.allowed:
                 mine.append(g)
-            else:
+            elif exclusions:
                 reason = f"{g.accelerator.id} is not in the workload's accelerators allow-list"
                 cands.exclusions.append(_exclusion(w.name, g, ("accelerator", reason)))
         if isinstance(w, TrainingRun):

@@ -56,7 +56,21 @@ _INF = math.inf
 class Dominated:
     group: OfferingGroup
     by: OfferingGroup
-    reason: str
+    terms: tuple[Term, ...]  # the terms compared
+
+    @property
+    def reason(self) -> str:
+        """Why, in words (built on demand: a 100k-offering catalog has ~95k dominated groups and a
+        re-plan reads none of the reasons)."""
+        return _reason(self.group, self.by, self.terms)
+
+
+# Recent prune_dominated results, keyed by the identity of its groups (held here, so no id is
+# reused while cached) and every other input. The explanation's re-plans that change a training
+# run's deadline pass the same groups, terms, caps and capabilities as the plan: on the 100k
+# synthetic catalog the prune is ~2 s of Python each time, under the GIL.
+_PRUNE_CACHE: dict[tuple, tuple[Sequence[OfferingGroup], list[int], list[tuple[int, int]]]] = {}
+_PRUNE_CACHE_SIZE = 4
 
 
 def _vector(
@@ -88,17 +102,42 @@ def prune_dominated(
 ) -> tuple[list[OfferingGroup], list[Dominated]]:
     """The non-dominated groups (in input order) and the dominated ones with their dominator.
 
-    `capability(g)` is per instance (bigger is better); it is normalised per GPU here.
+    `capability(g)` is per instance (bigger is better); it is normalised per GPU here. Results are
+    cached on the inputs (_PRUNE_CACHE): groups by identity, the rest by value.
     """
+    signatures = [cap_signature(g) for g in groups]
+    capabilities = [capability(g) for g in groups]
+    egress = [egress_of(g) for g in groups]
+    key = (tuple(map(id, groups)), tuple(terms), tuple(signatures), tuple(capabilities), tuple(egress))
+    hit = _PRUNE_CACHE.get(key)
+    if hit is None:
+        kept, pairs = _prune(groups, terms, signatures, egress, capabilities)
+        while len(_PRUNE_CACHE) >= _PRUNE_CACHE_SIZE:
+            _PRUNE_CACHE.pop(next(iter(_PRUNE_CACHE)), None)
+        _PRUNE_CACHE[key] = (groups, kept, pairs)
+    else:
+        _, kept, pairs = hit
+    names = tuple(terms)
+    return [groups[i] for i in kept], [Dominated(groups[i], groups[by], names) for i, by in pairs]
+
+
+def _prune(
+    groups: Sequence[OfferingGroup],
+    terms: Sequence[Term],
+    signatures: list[tuple[bool, ...]],
+    egress: list[float],
+    capabilities: list[tuple[float, ...]],
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """prune_dominated on indices: the kept ones (in input order) and (dominated, dominator) pairs."""
     buckets: dict[tuple, list[int]] = defaultdict(list)
-    for i, g in enumerate(groups):
-        buckets[cap_signature(g)].append(i)
+    for i, sig in enumerate(signatures):
+        buckets[sig].append(i)
     keep = [True] * len(groups)
-    dominated: list[Dominated] = []
+    dominated: list[tuple[int, int]] = []
     for members in buckets.values():
         if len(members) == 1:
             continue
-        vectors = {i: _vector(groups[i], terms, egress_of(groups[i]), capability(groups[i])) for i in members}
+        vectors = {i: _vector(groups[i], terms, egress[i], capabilities[i]) for i in members}
         # Sorted by the vector (then input order) a dominator always comes before what it dominates,
         # and of two equal vectors the earlier one is kept.
         order = sorted(members, key=lambda i: (vectors[i], i))
@@ -115,8 +154,8 @@ def prune_dominated(
                 front_ids.append(i)
                 continue
             keep[i] = False
-            dominated.append(Dominated(groups[i], groups[by], _reason(groups[i], groups[by], terms)))
-    return [g for i, g in enumerate(groups) if keep[i]], dominated
+            dominated.append((i, by))
+    return [i for i in range(len(groups)) if keep[i]], dominated
 
 
 def _reason(g: OfferingGroup, h: OfferingGroup, terms: Sequence[Term]) -> str:
