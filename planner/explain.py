@@ -402,20 +402,6 @@ def _explain_row(
     return None
 
 
-def _when(model: Model, period: str | None) -> str:
-    """Words for a constraint period: m<m>, m<m>.k<k>, s<s> or s<s>.k<k>."""
-    if not period:
-        return "some month"
-    head, _, k = period.partition(".k")
-    if head.startswith("s"):
-        sg = model.timeline.segments[int(head[1:])]
-        days = f"days {sg.start_hour / 24:.1f}-{sg.end_hour / 24:.1f}"
-        text = f"month {sg.month} ({days})"
-    else:
-        text = f"month {head.removeprefix('m')}"
-    return text if not k else f"{text}, slice {k}"
-
-
 # --------------------------------------------------------------------------- what-ifs
 
 
