@@ -141,21 +141,59 @@ def _prune(
         # Sorted by the vector (then input order) a dominator always comes before what it dominates,
         # and of two equal vectors the earlier one is kept.
         order = sorted(members, key=lambda i: (vectors[i], i))
-        # The frontier as one array, so "who dominates i" is one vectorised comparison per group
-        # (a catalog has thousands of groups; a pairwise Python loop costs seconds).
-        front = np.empty((len(order), len(vectors[order[0]])))
-        front_ids: list[int] = []
-        for i in order:
-            v = np.asarray(vectors[i])
-            hits = np.flatnonzero((front[: len(front_ids)] <= v).all(axis=1))
-            by = next((front_ids[j] for j in hits if _can_stand_in(groups[front_ids[j]], groups[i])), None)
-            if by is None:
-                front[len(front_ids)] = v
-                front_ids.append(i)
-                continue
-            keep[i] = False
-            dominated.append((i, by))
+        for pos, by in _dominators([groups[i] for i in order], np.array([vectors[i] for i in order])):
+            keep[order[pos]] = False
+            dominated.append((order[pos], order[by]))
     return [i for i in range(len(groups)) if keep[i]], dominated
+
+
+# Groups compared with the frontier at once (one array operation per block instead of per group:
+# on the 100k synthetic catalog ~95k groups are dominated, and per-group numpy calls cost ~1.5 s).
+_BLOCK = 256
+
+
+def _dominators(groups: Sequence[OfferingGroup], vectors: np.ndarray) -> list[tuple[int, int]]:
+    """(position, position of its dominator) for each group that a group before it dominates and
+    can stand in for (_can_stand_in), the first such group of the frontier; `vectors` in sorted
+    order, so a dominator always comes first. Block by block: the frontier as it stood before the
+    block in one comparison, then the block's own additions to it one group at a time, which
+    finds the same first dominator as comparing each group with the frontier in turn."""
+    gpus = np.array([g.gpus for g in groups])
+    uncapped = np.array([g.offering.capacity_max_instances is None for g in groups])
+    fabric = np.array([g.offering.cluster_interconnect is not None for g in groups])
+    front: list[int] = []
+    found: list[tuple[int, int]] = []
+    for start in range(0, len(groups), _BLOCK):
+        rows = np.arange(start, min(start + _BLOCK, len(groups)))
+        first = np.full(len(rows), -1)
+        if front:
+            f = np.array(front)
+            hit = np.ones((len(rows), len(f)), dtype=bool)
+            for d in range(vectors.shape[1]):
+                hit &= vectors[f, d][None, :] <= vectors[rows, d][:, None]
+            g_gpus, h_gpus = gpus[rows][:, None], gpus[f][None, :]
+            hit &= (g_gpus % h_gpus == 0) & uncapped[f][None, :]
+            hit &= fabric[f][None, :] | (~fabric[rows][:, None] & (g_gpus == h_gpus))
+            some = hit.any(axis=1)
+            first[some] = f[hit[some].argmax(axis=1)]
+        added = len(front)
+        for r, pos in enumerate(rows.tolist()):
+            if first[r] >= 0:
+                found.append((pos, int(first[r])))
+                continue
+            by = next(
+                (
+                    q
+                    for q in front[added:]
+                    if (vectors[q] <= vectors[pos]).all() and _can_stand_in(groups[q], groups[pos])
+                ),
+                None,
+            )
+            if by is None:
+                front.append(pos)
+            else:
+                found.append((pos, by))
+    return found
 
 
 def _reason(g: OfferingGroup, h: OfferingGroup, terms: Sequence[Term]) -> str:

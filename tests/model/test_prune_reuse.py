@@ -50,3 +50,46 @@ def test_the_prune_cache_answers_only_the_same_inputs():
     assert prune(same) == prune(same) == (["alpha/r1/x8"], [("beta/r1/x8", "alpha/r1/x8")])
     # beta now does more per instance: no longer dominated, whatever was cached.
     assert prune({"alpha": 1.0, "beta": 2.0}) == (["alpha/r1/x8", "beta/r1/x8"], [])
+
+
+def test_block_frontier_finds_the_same_dominators_as_one_group_at_a_time():
+    # prune._dominators compares a block of groups with the frontier at once; the plain loop below
+    # compares each group with the frontier in turn. Same pairs, same first dominator, across
+    # several blocks, with ties, GPU counts that do or do not divide, fabrics and capacity caps.
+    import random
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from planner.model.prune import _BLOCK, _can_stand_in, _dominators
+
+    rng = random.Random(7)
+    n = 3 * _BLOCK + 17
+    groups = [
+        SimpleNamespace(
+            gpus=rng.choice([1, 2, 4, 8]),
+            offering=SimpleNamespace(
+                capacity_max_instances=rng.choice([None, None, None, 4]),
+                cluster_interconnect=rng.choice([None, "ib"]),
+            ),
+        )
+        for _ in range(n)
+    ]
+    vectors = sorted(tuple(float(rng.randint(0, 6)) for _ in range(3)) for _ in range(n))
+    expected, front = [], []
+    for pos, v in enumerate(vectors):
+        by = next(
+            (
+                q
+                for q in front
+                if all(a <= b for a, b in zip(vectors[q], v, strict=True))
+                and _can_stand_in(groups[q], groups[pos])
+            ),
+            None,
+        )
+        if by is None:
+            front.append(pos)
+        else:
+            expected.append((pos, by))
+    assert len(expected) > n // 2  # most are dominated, as in a real catalog
+    assert _dominators(groups, np.array(vectors)) == expected
