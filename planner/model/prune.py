@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class Dominated:
 # synthetic catalog the prune is ~2 s of Python each time, under the GIL.
 _PRUNE_CACHE: dict[tuple, tuple[Sequence[OfferingGroup], list[int], list[tuple[int, int]]]] = {}
 _PRUNE_CACHE_SIZE = 4
+_PRUNE_LOCK = threading.Lock()
 
 
 def _vector(
@@ -109,12 +111,14 @@ def prune_dominated(
     capabilities = [capability(g) for g in groups]
     egress = [egress_of(g) for g in groups]
     key = (tuple(map(id, groups)), tuple(terms), tuple(signatures), tuple(capabilities), tuple(egress))
-    hit = _PRUNE_CACHE.get(key)
+    with _PRUNE_LOCK:  # the explanation's re-plans run in threads
+        hit = _PRUNE_CACHE.get(key)
     if hit is None:
         kept, pairs = _prune(groups, terms, signatures, egress, capabilities)
-        while len(_PRUNE_CACHE) >= _PRUNE_CACHE_SIZE:
-            _PRUNE_CACHE.pop(next(iter(_PRUNE_CACHE)), None)
-        _PRUNE_CACHE[key] = (groups, kept, pairs)
+        with _PRUNE_LOCK:
+            while len(_PRUNE_CACHE) >= _PRUNE_CACHE_SIZE:
+                del _PRUNE_CACHE[next(iter(_PRUNE_CACHE))]
+            _PRUNE_CACHE[key] = (groups, kept, pairs)
     else:
         _, kept, pairs = hit
     names = tuple(terms)
