@@ -85,23 +85,20 @@ def _highs_tuning() -> dict[str, Any]:
     return {"presolve_mode": 2} if status == highspy.HighsStatus.kOk else {}
 
 
-# MILPs with at least this many integer columns are solved without two of HiGHS's sub-MIP heuristics.
-LARGE_MIP_INTEGERS = 2000
-
-
 @cache
-def _large_mip_tuning() -> dict[str, Any]:
-    """HiGHS options for large MILPs: no RINS and no root reduced-cost sub-MIPs (RENS stays).
+def _mip_tuning() -> dict[str, Any]:
+    """HiGHS options for every MILP: no RINS and no root reduced-cost sub-MIPs (RENS stays).
 
-    On these models the root LP bound is within 0.1-0.2% of the optimum and HiGHS's own
-    reduced-cost fixing then restarts on a core of a few thousand columns, where branching closes
-    the gap within a few hundred nodes; the two sub-MIPs re-solve near-copies of that core and
-    took about a third of the time. RENS stays: it finds the near-optimal first plan that lets the
-    reduced-cost fixing bite (without it, one seed in eight branched on the full model for 20 s).
-    Measured through PuLP on the 36-month benchmark, 8 random seeds, same optimum: median 10.3 s ->
-    7.3 s, slowest 13 s -> 9.0 s; its service alone 4.0 s -> 3.5 s. Small models keep every
-    heuristic: on a hard 261-column instance they find the better plan within a time limit.
-    Skipped on highspy versions without the options.
+    On these models the root LP bound is close to the optimum and HiGHS's own reduced-cost fixing
+    restarts on a small core, where branching closes the gap; the two sub-MIPs re-solve
+    near-copies of that core. 36-month benchmark through PuLP, 8 random seeds, same optimum:
+    median 10.3 s -> 7.3 s, slowest 13 s -> 9.0 s; its service alone 4.0 s -> 3.5 s. Small models
+    too: examples/chat-mixed-gpus.yaml's spot:50% re-plan (480 integers, the optimum found by
+    rounding at the root) 1.2-2.2 s -> 0.5-0.7 s over 3 seeds; every example end to end as fast
+    or faster (3.7 s -> 2.6 s for that one); a hard 189-integer knapsack reaches the same plan
+    under 1, 3 and 10 s limits. RENS stays: it finds the near-optimal first plan that lets the
+    reduced-cost fixing bite (without it, one seed in eight branched on the full benchmark for
+    20 s). Skipped on highspy versions without the options.
     """
     import highspy
 
@@ -267,8 +264,8 @@ def solve_direct(
     solver, label = make_solver(options, mip=prob.isMIP(), warm_start=warm_start)
     if lp_method is not None and label == "HiGHS" and not prob.isMIP():
         solver.optionsDict["solver"] = lp_method
-    if label == "HiGHS" and prob.isMIP() and len(integer_variables(prob)) >= LARGE_MIP_INTEGERS:
-        solver.optionsDict.update(_large_mip_tuning())
+    if label == "HiGHS" and prob.isMIP():
+        solver.optionsDict.update(_mip_tuning())
     started = time.perf_counter()
     try:
         prob.solve(solver)
