@@ -95,7 +95,7 @@ def _mip_tuning() -> dict[str, Any]:
     median 10.3 s -> 7.3 s, slowest 13 s -> 9.0 s; its service alone 4.0 s -> 3.5 s. Small models
     too: examples/chat-mixed-gpus.yaml's spot:50% re-plan (480 integers, the optimum found by
     rounding at the root) 1.2-2.2 s -> 0.5-0.7 s over 3 seeds; every example end to end as fast
-    or faster (3.7 s -> 2.6 s for that one); a hard 189-integer knapsack reaches the same plan
+    or faster (3.7 s -> 2.6-2.7 s for that one); a hard 189-integer knapsack reaches the same plan
     under 1, 3 and 10 s limits. RENS stays: it finds the near-optimal first plan that lets the
     reduced-cost fixing bite (without it, one seed in eight branched on the full benchmark for
     20 s). Skipped on highspy versions without the options.
