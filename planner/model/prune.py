@@ -85,16 +85,6 @@ def _vector(
     return (*prices, egress, *(-c / n for c in capability))
 
 
-def _can_stand_in(h: OfferingGroup, g: OfferingGroup) -> bool:
-    """Conditions (1) and the capacity part of (3): k whole instances of h replace one of g, with a
-    fabric where one is needed, and h has no capacity cap."""
-    if g.gpus % h.gpus or h.offering.capacity_max_instances is not None:
-        return False
-    fabric_h = h.offering.cluster_interconnect is not None
-    fabric_g = g.offering.cluster_interconnect is not None
-    return fabric_h or (not fabric_g and g.gpus == h.gpus)
-
-
 def prune_dominated(
     groups: Sequence[OfferingGroup],
     terms: Sequence[Term],
@@ -158,13 +148,26 @@ _BLOCK = 256
 
 def _dominators(groups: Sequence[OfferingGroup], vectors: np.ndarray) -> list[tuple[int, int]]:
     """(position, position of its dominator) for each group that a group before it dominates and
-    can stand in for (_can_stand_in), the first such group of the frontier; `vectors` in sorted
-    order, so a dominator always comes first. Block by block: the frontier as it stood before the
-    block in one comparison, then the block's own additions to it one group at a time, which
-    finds the same first dominator as comparing each group with the frontier in turn."""
+    can stand in for, the first such group of the frontier; `vectors` in sorted order, so a
+    dominator always comes first. Block by block: the frontier as it stood before the block in one
+    comparison, then the block's own additions to it one group at a time, which finds the same
+    first dominator as comparing each group with the frontier in turn."""
     gpus = np.array([g.gpus for g in groups])
     uncapped = np.array([g.offering.capacity_max_instances is None for g in groups])
     fabric = np.array([g.offering.cluster_interconnect is not None for g in groups])
+
+    def dominated_by(rows: np.ndarray, front: np.ndarray) -> np.ndarray:
+        """[i, j]: front[j] dominates rows[i] and can stand in for it: conditions (1) and the
+        capacity part of (3), k whole instances of it replace one, with a fabric where one is
+        needed, and it has no capacity cap."""
+        hit = np.ones((len(rows), len(front)), dtype=bool)
+        for d in range(vectors.shape[1]):
+            hit &= vectors[front, d][None, :] <= vectors[rows, d][:, None]
+        g_gpus, h_gpus = gpus[rows][:, None], gpus[front][None, :]
+        hit &= (g_gpus % h_gpus == 0) & uncapped[front][None, :]
+        hit &= fabric[front][None, :] | (~fabric[rows][:, None] & (g_gpus == h_gpus))
+        return hit
+
     front: list[int] = []
     found: list[tuple[int, int]] = []
     for start in range(0, len(groups), _BLOCK):
@@ -172,12 +175,7 @@ def _dominators(groups: Sequence[OfferingGroup], vectors: np.ndarray) -> list[tu
         first = np.full(len(rows), -1)
         if front:
             f = np.array(front)
-            hit = np.ones((len(rows), len(f)), dtype=bool)
-            for d in range(vectors.shape[1]):
-                hit &= vectors[f, d][None, :] <= vectors[rows, d][:, None]
-            g_gpus, h_gpus = gpus[rows][:, None], gpus[f][None, :]
-            hit &= (g_gpus % h_gpus == 0) & uncapped[f][None, :]
-            hit &= fabric[f][None, :] | (~fabric[rows][:, None] & (g_gpus == h_gpus))
+            hit = dominated_by(rows, f)
             some = hit.any(axis=1)
             first[some] = f[hit[some].argmax(axis=1)]
         added = len(front)
@@ -185,18 +183,12 @@ def _dominators(groups: Sequence[OfferingGroup], vectors: np.ndarray) -> list[tu
             if first[r] >= 0:
                 found.append((pos, int(first[r])))
                 continue
-            by = next(
-                (
-                    q
-                    for q in front[added:]
-                    if (vectors[q] <= vectors[pos]).all() and _can_stand_in(groups[q], groups[pos])
-                ),
-                None,
-            )
-            if by is None:
-                front.append(pos)
+            own = front[added:]
+            hits = dominated_by(np.array([pos]), np.array(own))[0] if own else np.zeros(0, dtype=bool)
+            if hits.any():
+                found.append((pos, own[int(hits.argmax())]))
             else:
-                found.append((pos, by))
+                front.append(pos)
     return found
 
 

@@ -61,7 +61,13 @@ def test_block_frontier_finds_the_same_dominators_as_one_group_at_a_time():
 
     import numpy as np
 
-    from planner.model.prune import _BLOCK, _can_stand_in, _dominators
+    from planner.model.prune import _BLOCK, _dominators
+
+    def can_stand_in(h, g) -> bool:  # prune_dominated's (1) and (3), one pair at a time
+        if g.gpus % h.gpus or h.offering.capacity_max_instances is not None:
+            return False
+        fabric_h = h.offering.cluster_interconnect is not None
+        return fabric_h or (g.offering.cluster_interconnect is None and g.gpus == h.gpus)
 
     rng = random.Random(7)
     n = 3 * _BLOCK + 17
@@ -83,7 +89,7 @@ def test_block_frontier_finds_the_same_dominators_as_one_group_at_a_time():
                 q
                 for q in front
                 if all(a <= b for a, b in zip(vectors[q], v, strict=True))
-                and _can_stand_in(groups[q], groups[pos])
+                and can_stand_in(groups[q], groups[pos])
             ),
             None,
         )
