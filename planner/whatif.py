@@ -19,7 +19,7 @@ from planner.model.candidates import Candidates, TrainingOption, generate_candid
 from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.serving import ServingOption
-from planner.model.solve import SolveResult, solve, solve_direct
+from planner.model.solve import SolveResult, solve
 from planner.model.timeline import build_timeline
 from planner.result import RunnerUp, WhatIf
 from planner.workloads import Budget
@@ -166,9 +166,10 @@ def replan_workload(
         )
         new = build_model(new_budget, cands, build_timeline(new_budget), compact=opts.compact_model)
         if hold_planned(model, new, workload, exact=True):
-            # Held columns are fixed, so presolve removes them: a direct MILP solve is small. Values
-            # fixed exactly can miss a row by the solver's tolerance; then hold "at least".
-            res = solve_direct(new.prob, opts, warm_start=carry_plan(model, new))
+            # Held columns are fixed, so presolve removes them; this workload's own columns are
+            # screened (solve). Values fixed exactly can miss a row by the solver's tolerance; then
+            # hold "at least".
+            res = solve(new.prob, opts, warm_start=carry_plan(model, new))
             if res.status == "infeasible":
                 hold_planned(model, new, workload, exact=False)
                 res = solve(new.prob, opts)

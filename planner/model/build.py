@@ -12,9 +12,9 @@ from collections import defaultdict
 import pulp
 
 from planner.enums import Term
-from planner.model import datacenter, inference, training
+from planner.model import datacenter, inference, screen, training
 from planner.model.candidates import Candidates, cap_matches
-from planner.model.model import COMMITTED, POOL_TERMS, CapSpec, Model
+from planner.model.model import COMMITTED, POOL_TERMS, CapSpec, Model, Problem
 from planner.model.timeline import Timeline, training_window_hours
 from planner.units import HOURS_PER_MONTH
 from planner.workloads import Budget, InferenceService, TrainingRun
@@ -43,7 +43,7 @@ def build_model(budget: Budget, candidates: Candidates, timeline: Timeline, *, c
 
     compact: substitute capacity for served tokens where that is exact (inference.link_capacity); False builds the plain formulation, for equivalence tests."""
     name = "".join(c if c.isalnum() else "_" for c in budget.name) or "plan"
-    model = Model(budget, candidates, timeline, pulp.LpProblem(name, pulp.LpMinimize), compact=compact)
+    model = Model(budget, candidates, timeline, Problem(name, pulp.LpMinimize), compact=compact)
     for w in budget.workloads:
         if isinstance(w, TrainingRun):
             model.runs[w.name] = w
@@ -88,6 +88,8 @@ def define_commitment_variables(model: Model) -> None:
             v = model.prob.add_variable(f"r_{len(model.r)}", lowBound=0, cat=pulp.LpInteger)
             model.r[g, t, s] = v
             model.r_by_group[g].append((t, s, v))
+    # Thousands of start months, a handful used: the LP relaxation prices them in (model.screen).
+    screen.mark_late(model.prob, list(model.r.values()))
     define_held(model)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulp
 
@@ -32,6 +33,32 @@ from planner.workloads import Budget, InferenceService, TrainingRun
 
 COMMITTED = "committed"  # the u/usage key for instances drawn from commitments
 POOL_TERMS = (Term.RESERVED_1Y, Term.RESERVED_3Y, Term.OWN_DC)
+
+
+class Problem(pulp.LpProblem):  # type: ignore[misc]
+    """A pulp.LpProblem whose variables() does not walk every row on each call.
+
+    PuLP's variables() collects the columns again from the objective and every constraint, then
+    sorts them: O(non-zeros) per call, and a solve calls it several times (isMIP, the HiGHS adapter
+    build and read-back). On the 36-month benchmark's explanation that was about 5 s. Every column
+    here is created with add_variable, which registers it, so the registered list is already
+    complete (tests/model/test_problem.py checks it against PuLP's walk); it is sorted the same way,
+    again only when a column was added since. (PuLP registers a column only when a new row uses it,
+    so add_variable registers it too: a column put into an existing row is not missed.)
+    """
+
+    def add_variable(self, *args: Any, **kwargs: Any) -> pulp.LpVariable:
+        v = super().add_variable(*args, **kwargs)
+        self._register_variable(v)  # PuLP registers a column only once a new row uses it
+        return v
+
+    def variables(self) -> list[pulp.LpVariable]:
+        if self.dummyVar is not None:  # PuLP's stand-in column for an empty objective (fixObjective)
+            self._register_variable(self.dummyVar)
+        if getattr(self, "_sorted_count", -1) != len(self._variables):
+            self._variables.sort(key=lambda v: v.name)
+            self._sorted_count = len(self._variables)
+        return list(self._variables)
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ class PlanOptions:
     verify: bool = True  # independent re-check of the plan
     prune_dominated: bool = True  # drop offerings that cannot be in any optimal plan
     compact_model: bool = True  # substitute rows that are identities at the optimum (build_model)
-    # Large MILPs: hold LP-priced-out columns at zero, then prove (solve.py). Off by default: on the
-    # 36-month benchmark with the current catalog the direct MILP is faster (15.4 s vs 21.0 s).
-    screen: bool = False
+    # Large MILPs: LP relaxation by column generation, LP-priced-out columns held at zero, then a
+    # proof (planner.model.screen).
+    screen: bool = True
     threads: int | None = None
     # time.monotonic() by which every solve must end (set for the explanation's re-solves and for
     # the rounds of one screened solve): the time limit of each solve is cut to what is left.
