@@ -36,7 +36,7 @@ from planner.model.inference import TOKENS_SCALE, period
 from planner.model.model import Model
 from planner.model.options import PlanOptions
 from planner.model.registry import ConstraintInfo
-from planner.model.solve import fixed_lp_duals, solve
+from planner.model.solve import fixed_lp_duals, solve, solve_direct
 from planner.model.timeline import build_timeline
 from planner.model.training import EFLOP
 from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
@@ -726,7 +726,7 @@ def _runner_up(
                 model.y[w, opt.id].upBound = 0
         if len(model.budget.workloads) > 1:
             fix_rest(model, w)
-        res = solve(model.prob, opts)
+        res = solve_direct(model.prob, opts)  # not screened: see explain_serving._single_fleet
         picked = chosen_option(model, w) if res.has_solution else None
         cost = model.cost_value() if res.has_solution else 0.0
     if not res.has_solution or picked is None:

@@ -345,7 +345,8 @@ def _context(
 
 
 def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGroup) -> tuple[float, ...]:
-    """What one instance of g does for workload w (bigger is better; 0 when w may not use g).
+    """What one instance of g does for workload w (bigger is better; 0 when w may not use g): a
+    function of g's accelerator and GPUs per instance alone.
 
     Per instance (prune_dominated normalises per GPU). Training: effective FLOPs per hour (peak x
     MFU x goodput x GPUs) and memory. Service: output tokens/s for each request bucket, replicas.
@@ -403,9 +404,14 @@ def generate_candidates(
     contexts = {w.name: _context(w, budget, catalog, cands, timeline) for w in budget.workloads}
     if prune:
         terms = sorted({t for ctx in contexts.values() for t in ctx.terms})
-        per_workload = {
-            g.id: [_capability(w, contexts[w.name], g) for w in budget.workloads] for g in eligible
-        }
+        # A capability depends on the group's accelerator and GPUs alone: computed once per pair
+        # (a few hundred), not per group (a 100k-offering catalog: 1.1 s -> 0.1 s per call).
+        by_hardware: dict[tuple[str, int], list[tuple[float, ...]]] = {}
+        for g in eligible:
+            key = (g.accelerator.id, g.gpus)
+            if key not in by_hardware:
+                by_hardware[key] = [_capability(w, contexts[w.name], g) for w in budget.workloads]
+        per_workload = {g.id: by_hardware[g.accelerator.id, g.gpus] for g in eligible}
         capability = {gid: tuple(x for c in caps_w for x in c) for gid, caps_w in per_workload.items()}
         # A group no workload can use (no FLOPs, no tokens for any bucket) is left to the
         # per-workload filters below, so that its exclusion says why (latency, allow-list,
@@ -423,9 +429,8 @@ def generate_candidates(
         )
         eligible += useless
         for d in dominated if exclusions else []:
-            cands.exclusions += [
-                _exclusion(w.name, d.group, ("dominated", d.reason)) for w in budget.workloads
-            ]
+            verdict = ("dominated", d.reason)  # built once: one group's reason serves every workload
+            cands.exclusions += [_exclusion(w.name, d.group, verdict) for w in budget.workloads]
     eligible += own  # own servers have no hourly price to compare: never pruned
     for w in budget.workloads:
         ctx = contexts[w.name]
