@@ -319,9 +319,6 @@ class _Context:
     needs: TrainingNeeds | None = None
     cache: CapacityCache | None = None
     buckets: list = field(default_factory=list)
-    # Training: effective FLOP/s and memory of one GPU, per accelerator id (the same for every
-    # offering of it; a 100k-offering catalog would otherwise look up precisions and MFU 100k times).
-    per_gpu: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _context(
@@ -355,7 +352,7 @@ def _capability(w: TrainingRun | InferenceService, ctx: _Context, g: OfferingGro
     if isinstance(w, TrainingRun):
         if ctx.allowed is not None and acc.id not in ctx.allowed:
             return (0.0, 0.0)
-        rate, memory = ctx.per_gpu.get(acc.id) or ctx.per_gpu.setdefault(acc.id, _per_gpu(w, ctx, acc))
+        rate, memory = _per_gpu(w, ctx, acc)
         return (rate * g.gpus, memory * g.gpus)
     if ctx.allowed is not None and acc.id not in ctx.allowed:
         return (0.0,) * (len(ctx.buckets) + 1)
