@@ -29,8 +29,9 @@ from planner.explain_serving import (
     service_no_candidates,
     service_runner_ups,
 )
+from planner.jobs import Job, Ready, run_jobs
 from planner.model.build import build_model
-from planner.model.candidates import Candidates, TrainingOption
+from planner.model.candidates import Candidates, Exclusion, TrainingOption
 from planner.model.extract import chosen_option, val
 from planner.model.inference import TOKENS_SCALE, period
 from planner.model.model import Model
@@ -43,8 +44,6 @@ from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, Wha
 from planner.units import HOURS_PER_DAY, format_count, format_usd
 from planner.whatif import (
     HELD_NOTE,
-    Job,
-    Ready,
     fix_rest,
     modified,
     no_plan_reason,
@@ -55,7 +54,6 @@ from planner.whatif import (
     raise_rhs,
     replan_workload,
     resolve,
-    run_jobs,
     what_if,
     with_constraints,
     with_run,
@@ -409,7 +407,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
     """Deadlines ±25% and allowing spot re-plan from scratch (the candidates change; a deadline
     with the other workloads held as planned, see whatif.replan_workload); the budget ±25%,
     forbidding spot and raising a cap re-solve the plan's own model with a bound or a right-hand
-    side moved, warm-started from the plan. One job per what-if (whatif.run_jobs runs them)."""
+    side moved, warm-started from the plan. One job per what-if (jobs.run_jobs runs them)."""
     budget, base = model.budget, plan.total_cost_usd or 0.0
     out: list[Job[WhatIf]] = []
 
@@ -654,13 +652,14 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp
                     opts=opts,
                 )
             )
+        excluded: dict[str, list[Exclusion]] = defaultdict(list)  # by accelerator
+        for e in model.candidates.excluded(w):
+            excluded[e.accelerator].append(e)
         excluded_accels = sorted(
-            {e.accelerator for e in model.candidates.excluded(w)}
-            - {o.group.accelerator.id for o in model.options(w)}
-            - {win.group.accelerator.id}
+            set(excluded) - {o.group.accelerator.id for o in model.options(w)} - {win.group.accelerator.id}
         )
         for acc in excluded_accels:
-            mine = [e for e in model.candidates.excluded(w) if e.accelerator == acc]
+            mine = excluded[acc]
             # Dominance only passes the exclusion on: the accelerator's own cause is in the others
             # (no fabric for the memory, a price scope...), when there are any.
             causes = [e for e in mine if e.code != "dominated"] or mine

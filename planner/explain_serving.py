@@ -12,6 +12,7 @@ from typing import TypeVar
 from planner import compute
 from planner.catalog.catalog import Catalog
 from planner.enums import Term
+from planner.jobs import Job, Ready
 from planner.model.candidates import Candidates, Exclusion, TrainingOption
 from planner.model.extract import val
 from planner.model.model import Model
@@ -22,8 +23,6 @@ from planner.result import DiagnosisItem, Plan, RunnerUp, WhatIf
 from planner.units import format_usd
 from planner.whatif import (
     HELD_NOTE,
-    Job,
-    Ready,
     fix_rest,
     no_plan_reason,
     not_solved_runner_up,
@@ -79,9 +78,10 @@ def best_latency(
 
 def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[Job[WhatIf]]:
     """For accelerators a latency target excludes: relax the target just enough to admit them, re-plan
-    (one job each, see whatif.run_jobs)."""
+    (one job each, see jobs.run_jobs)."""
     out: list[Job[WhatIf]] = []
     base = plan.total_cost_usd or 0.0
+    offering = {g.id: g.offering for g in model.candidates.groups}
     for w, svc in model.services.items():
         if svc.tpot_ms is None and svc.ttft_ms is None:
             continue
@@ -89,7 +89,7 @@ def latency_what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptio
         cheapest: dict[str, float] = {}
         sizes: dict[str, set[int]] = defaultdict(set)  # instance sizes the targets excluded
         for e in excluded:
-            o = next((g.offering for g in model.candidates.groups if g.id == e.group), None)
+            o = offering.get(e.group)
             if o is not None:
                 sizes[e.accelerator].add(o.gpus_per_instance)
             price = o.price_per_gpu_hour(Term.ON_DEMAND) if o else None
@@ -191,7 +191,7 @@ def priced_runner_up(
 def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp]]:
     """Per service: the best fleet of a single accelerator type, by re-solve for the
     opts.max_runner_ups types closest by price per million tokens (the others compared by that
-    price); other workloads are held at the plan (whatif.fix_rest). One job each (whatif.run_jobs)."""
+    price); other workloads are held at the plan (whatif.fix_rest). One job each (jobs.run_jobs)."""
     out: list[Job[RunnerUp]] = []
     base = plan.total_cost_usd or 0.0
     others = len(model.budget.workloads) > 1

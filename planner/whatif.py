@@ -5,11 +5,9 @@ not), warm-started from the plan."""
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pulp
 
@@ -24,68 +22,7 @@ from planner.model.timeline import build_timeline
 from planner.result import RunnerUp, WhatIf
 from planner.workloads import Budget
 
-T = TypeVar("T")
 Option = TypeVar("Option", TrainingOption, ServingOption)
-# One re-plan of the explanation: given a model of its own at the plan's values (the plan's model
-# or a copy), it may change bounds and re-solve inside `preserved`, and returns its item.
-Job = Callable[[Model], T]
-
-
-class Ready(Generic[T]):
-    """A job whose item needs no re-solve (kept in the jobs list so the output order is the list's)."""
-
-    def __init__(self, item: T) -> None:
-        self.item = item
-
-    def __call__(self, _model: Model) -> T:
-        return self.item
-
-
-def clone_model(model: Model, values: dict[str, float | None]) -> Model:
-    """Another copy of `model`, built from the same budget, candidates and timeline (so the same
-    variable names), with every variable at `values` (the plan)."""
-    clone = build_model(model.budget, model.candidates, model.timeline, compact=model.compact)
-    for v in clone.prob.variables():
-        v.varValue = values.get(v.name)
-    return clone
-
-
-def run_jobs(model: Model, jobs: list[Job[T]], workers: int) -> list[T]:
-    """Each job's item, in the jobs' order, run on up to `workers` threads.
-
-    HiGHS releases the GIL while it solves, so re-solves on separate models run in parallel (two
-    concurrent solves of the 36-month benchmark take 7.7 s against 12.4 s one after the other). A
-    job changes its model inside `preserved`, so each thread needs a model of its own: the first
-    takes the plan's, the others a clone (built in the thread that needs it, from values read
-    before any job starts). A job's result depends only on its model's values, which every model
-    holds at the plan between jobs, so which thread runs a job does not change its item.
-    """
-    solves = [job for job in jobs if not isinstance(job, Ready)]
-    if workers <= 1 or len(solves) <= 1:
-        return [job(model) for job in jobs]
-    values = {v.name: v.varValue for v in model.prob.variables()}
-    free = [model]  # models no thread is using
-    lock = threading.Lock()
-
-    def run(job: Job[T]) -> T:
-        with lock:  # a free model, else build one: never more models than threads
-            lane = free.pop() if free else None
-        if lane is None:
-            lane = clone_model(model, values)
-        try:
-            return job(lane)
-        finally:
-            with lock:
-                free.append(lane)
-
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(solves)), thread_name_prefix="explain")
-    try:
-        solved = iter([future.result() for future in [pool.submit(run, job) for job in solves]])
-    except BaseException:  # an error or Ctrl-C: start no more re-solves (running ones end at their limit)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return [job.item if isinstance(job, Ready) else next(solved) for job in jobs]
 
 
 def pipeline_cost(

@@ -423,9 +423,10 @@ def generate_candidates(
             cap_signature=cap_signature(budget),
             egress_of=lambda g: g.egress_usd_per_gb or 0.0,
             capability=lambda g: capability[g.id],
+            dominators=exclusions,
         )
         eligible += useless
-        for d in dominated if exclusions else []:
+        for d in dominated:
             verdict = ("dominated", d.reason)  # built once: one group's reason serves every workload
             cands.exclusions += [_exclusion(w.name, d.group, verdict) for w in budget.workloads]
     eligible += own  # own servers have no hourly price to compare: never pruned

@@ -31,7 +31,7 @@ class PlanOptions:
     # All of the explanation's re-solves together: past it, the rest are reported as not re-solved
     # (a 36-month portfolio on the full catalog would otherwise spend minutes explaining).
     explain_budget_s: float = 60.0
-    # Re-solves the explanation runs at once, each on its own copy of the model (whatif.run_jobs);
+    # Re-solves the explanation runs at once, each on its own copy of the model (jobs.run_jobs);
     # None: the CPU count, at most MAX_EXPLAIN_WORKERS (each copy holds a model in memory).
     explain_workers: int | None = None
     max_runner_ups: int = 3  # per workload, accelerators re-solved (the others are compared by price)
