@@ -15,8 +15,10 @@ a thread needs a clone built first (~1 s on that benchmark).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -84,18 +86,26 @@ def in_processes(model: Model, jobs: list[Job[T]], todo: list[int], lanes: int) 
         return items
 
     def child(conn: Connection) -> None:
+        # Ctrl-C reaches the whole process group: the parent handles it and terminates the lanes.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _reset_solver_threads()
         try:
             conn.send((True, lane()))
-        except BaseException as error:  # the parent raises it; Ctrl-C included
+        except BaseException as error:  # the parent raises it
             stop()
-            conn.send((False, _portable(error)))
+            with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
+                conn.send((False, _portable(error)))
 
     children = []
     for _ in range(lanes - 1):
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(target=child, args=(send,), daemon=True, name="explain")
-        process.start()
+        try:
+            process.start()
+        except OSError:  # no memory or process slot for a copy: fewer lanes (this one at least)
+            send.close()
+            receive.close()
+            break
         send.close()  # the child holds its end: if it dies, receive() ends with EOFError
         children.append((process, receive))
     try:
@@ -104,6 +114,7 @@ def in_processes(model: Model, jobs: list[Job[T]], todo: list[int], lanes: int) 
             try:
                 ok, got = receive.recv()
             except EOFError:
+                process.join()
                 raise RuntimeError(
                     f"an explanation worker process ended without an answer (exit code {process.exitcode})"
                 ) from None

@@ -144,6 +144,16 @@ def test_a_worker_process_that_dies_is_reported():
         run_jobs(model, [job] * 6, workers=2)
 
 
+@pytest.mark.skipif(not jobs.FORK, reason="no fork on this platform")
+def test_when_no_worker_process_can_start_this_process_runs_every_job(monkeypatch):
+    def refuse(self):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+    model = _solved_model()
+    assert run_jobs(model, [lambda m: (os.getpid(), id(m))] * 4, workers=3) == [(os.getpid(), id(model))] * 4
+
+
 def _lanes_in_this_process(_: int) -> set[int]:
     model = _solved_model()
     return set(run_jobs(model, [lambda m: (time.sleep(0.05), os.getpid())[1]] * 4, workers=2))
