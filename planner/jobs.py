@@ -58,12 +58,12 @@ def run_jobs(model: Model, jobs: list[Job[T]], workers: int) -> list[T]:
         return [job(model) for job in jobs]
     lanes = min(workers, len(solves))
     # A daemonic process (a multiprocessing pool's worker, say) may not have children.
-    run = in_processes if FORK and not multiprocessing.current_process().daemon else in_threads
+    run = _in_processes if FORK and not multiprocessing.current_process().daemon else _in_threads
     items = run(model, jobs, solves, lanes)
     return [job.item if isinstance(job, Ready) else items[i] for i, job in enumerate(jobs)]
 
 
-def in_processes(model: Model, jobs: list[Job[T]], todo: list[int], lanes: int) -> dict[int, T]:
+def _in_processes(model: Model, jobs: list[Job[T]], todo: list[int], lanes: int) -> dict[int, T]:
     """The items of jobs[i] for i in `todo`: this process is one lane, `lanes - 1` forked children
     the others, each on its copy of `model`; a child sends its items back when it runs out of jobs."""
     ctx = multiprocessing.get_context("fork")
@@ -152,7 +152,7 @@ def _portable(error: BaseException) -> BaseException:
     return error
 
 
-def in_threads(model: Model, jobs: list[Job[T]], todo: list[int], lanes: int) -> dict[int, T]:
+def _in_threads(model: Model, jobs: list[Job[T]], todo: list[int], lanes: int) -> dict[int, T]:
     """The items of jobs[i] for i in `todo`, on `lanes` threads: HiGHS releases the GIL while it
     solves. A job changes its model inside `preserved`, so each thread needs a model of its own:
     the first takes the plan's, the others a clone (built in the thread that needs it, from values

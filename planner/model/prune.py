@@ -108,7 +108,7 @@ def prune_dominated(
     capabilities = [capability(g) for g in groups]
     egress = [egress_of(g) for g in groups]
     key = (tuple(map(id, groups)), tuple(terms), tuple(signatures), tuple(capabilities), tuple(egress))
-    with _PRUNE_LOCK:  # the explanation's re-plans run in threads
+    with _PRUNE_LOCK:  # the explanation's re-plans may run in threads
         hit = _PRUNE_CACHE.get(key)
         entries = list(_PRUNE_CACHE.items())
     pairs: list[tuple[int, int]] | None
@@ -161,9 +161,9 @@ def _risen(key: tuple, entries: list[tuple[tuple, _Entry]]) -> list[int] | None:
         changed = set(range(len(ids)))  # new groups, and those whose capabilities rose
         last = -1
         for j, x in enumerate(old[0]):
-            i = position.get(x, -1)
-            if i <= last or old[2][j] != signatures[i] or old[4][j] != egress[i]:
-                break
+            i = position.get(x)
+            if i is None or i <= last or old[2][j] != signatures[i] or old[4][j] != egress[i]:
+                break  # a group gone or moved before another, or its caps or egress changed
             before, now = old[3][j], capabilities[i]
             if before == now:
                 changed.discard(i)
