@@ -37,13 +37,20 @@ def to_json(plan: Plan, timings: bool = False) -> str:
 
 
 def _usd(x: Any) -> str:
-    return "" if x is None or (isinstance(x, float) and pd.isna(x)) else format_usd(float(x))
+    return "" if _missing(x) else format_usd(float(x))
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and pd.isna(x))
 
 
 def _num(x: Any, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and pd.isna(x)):
-        return ""
-    return f"{float(x):,.{digits}f}"
+    return "" if _missing(x) else f"{float(x):,.{digits}f}"
+
+
+def _text(x: Any) -> str:
+    """A label cell: blank where the row has none (an own-data-center site row has no accelerator)."""
+    return "" if _missing(x) else str(x)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -110,13 +117,13 @@ def allocation_table(plan: Plan, fmt: str = "simple") -> str:
                 r["row_type"],
                 _TERM_LABEL.get(r["term"], r["term"]),
                 f"{r['provider']}/{r['region']}",
-                r["instance_type"],
-                r["accelerator"],
+                _text(r["instance_type"]),
+                _text(r["accelerator"]),
                 _num(r["gpus"]),
                 _num(r["start_month"]),
                 _num(r["months"], 2),
                 _num(r["gpu_hours"]),
-                "" if util is None or pd.isna(util) else f"{util:.0%}",
+                "" if _missing(util) else f"{util:.0%}",
                 _usd(r["price_per_hour_usd"]),
                 _usd(r["cost_usd"]),
             ]

@@ -10,6 +10,7 @@ docstring has the derivations). Demand: 80 requests/s x 100 output tokens = one 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,14 @@ def test_own_dc_1000_h100_example_claims(tmp_path, capsys):
         r["cost_usd"] for r in mixed["allocations"] if r["row_type"] == "rent" and r["start_month"] < 4
     )
     assert early == pytest.approx(10.6e6, rel=0.01)
+
+
+def test_own_dc_site_rows_read_as_text(capsys):
+    """The site's running costs are rows without an accelerator or an hourly price: blank cells in
+    the text table, never 'nan' or 'None'."""
+    code, out = run_cli(["plan", str(EXAMPLE), "--no-explain"], capsys)
+    assert code == 0
+    site = [line for line in out.splitlines() if line.startswith("(own data center)")]
+    assert [line.split()[8] for line in site] == ["power", "facility", "operations"]
+    assert [line.split()[-1] for line in site] == ["$1.73M", "$7.33M", "$7.84M"]
+    assert not re.search(r"\b(nan|None)\b", out)
