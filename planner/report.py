@@ -63,7 +63,7 @@ def _aggregated_rows(plan: Plan) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     merged: dict[tuple, dict[str, Any]] = {}
     for r in _records(plan.allocations):
-        if r.get("slice") is None or pd.isna(r.get("slice")):
+        if _missing(r.get("slice")):
             out.append(r)
             continue
         key = (r["workload"], r["row_type"], r["term"], r["provider"], r["region"], r["instance_type"])
@@ -140,7 +140,7 @@ def service_table(plan: Plan, w: dict[str, Any], fmt: str = "simple") -> str:
     supplied: dict[tuple[int, int], float] = defaultdict(float)
     gpus: dict[tuple[int, int, str], float] = defaultdict(float)
     for r in plan.allocations.to_dict(orient="records"):
-        if r["workload"] != w["name"] or r.get("slice") is None or pd.isna(r.get("slice")):
+        if r["workload"] != w["name"] or _missing(r.get("slice")):
             continue
         key = (int(r["start_month"]), int(r["slice"]))
         supplied[key] += r["tokens_per_s"] or 0.0

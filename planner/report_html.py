@@ -21,7 +21,16 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner import __version__, plots
-from planner.report import _TERM_LABEL, _aggregated_rows, _signed, tco_tables, workload_lines
+from planner.report import (
+    _TERM_LABEL,
+    _aggregated_rows,
+    _missing,
+    _num,
+    _signed,
+    _usd,
+    tco_tables,
+    workload_lines,
+)
 from planner.result import BindingConstraint, Plan, exclusion_summary
 from planner.units import format_usd
 
@@ -114,18 +123,6 @@ _CAPTIONS = {
 def _e(x: Any) -> str:
     """Escape any value for HTML text or an attribute."""
     return html.escape("" if x is None else str(x), quote=True)
-
-
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _usd(x: Any) -> str:
-    return "" if _missing(x) else format_usd(float(x))
-
-
-def _num(x: Any, digits: int = 0) -> str:
-    return "" if _missing(x) else f"{float(x):,.{digits}f}"
 
 
 def _table(
