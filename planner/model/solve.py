@@ -201,6 +201,9 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         if start is not None:
             screen_module.give_start(lp.solverModel, start)
         super().callSolver(lp)
+        if start is not None and screen_module.start_misread(lp.solverModel):
+            lp.solverModel.clearSolver()  # drops the start too
+            super().callSolver(lp)
 
 
 def make_solver(

@@ -118,3 +118,23 @@ def test_random_covering_milps_match_the_direct_solve(columns, need):
     if direct.status == "optimal":
         assert screened.objective == pytest.approx(direct.objective, abs=1e-6)
         assert screened.message.startswith("LP bound")
+
+
+def _misread_instance() -> Problem:
+    """Found by the hypothesis test above: HiGHS 1.16 with light presolve, started from x2 = 1
+    ($5), reported that start as optimal at $0 (screen.start_misread). The optimum is x1 = 1, $4."""
+    prob = _cover([2.0, 4.0, 5.0], [1.0, 3.0, 4.0], 3.0)
+    x1 = next(v for v in prob.variables() if v.name == "x1")
+    prob += x1 <= 6, "cap"
+    return prob
+
+
+def test_a_misread_start_is_solved_again_without_it():
+    screened = _solve(_misread_instance())
+    assert screened.status == "optimal" and screened.objective == pytest.approx(4.0)
+    prob = _misread_instance()
+    for v in prob.variables():
+        v.varValue = 1.0 if v.name == "x2" else 0.0
+    direct = solve_direct(prob, PlanOptions(mip_gap=0.0), warm_start=True)
+    assert direct.status == "optimal" and direct.objective == pytest.approx(4.0)
+    assert {v.name: v.varValue for v in prob.variables()} == {"x0": 0, "x1": 1, "x2": 0}
