@@ -14,7 +14,7 @@ import pulp
 from planner.enums import Term
 from planner.model import datacenter, inference, screen, training
 from planner.model.candidates import Candidates, cap_matches
-from planner.model.model import COMMITTED, POOL_TERMS, CapSpec, Model, Problem
+from planner.model.model import COMMITTED, POOL_TERMS, CapSpec, Model, Problem, linear
 from planner.model.timeline import Timeline, training_window_hours
 from planner.units import HOURS_PER_MONTH
 from planner.workloads import Budget, InferenceService, TrainingRun
@@ -103,11 +103,14 @@ def define_held(model: Model) -> None:
     start month (36 for a 3-year term), which keeps the interior-point factorization sparse.
     """
     for g, starts in sorted(model.r_by_group.items()):
-        months = {
-            m
-            for t, s, _ in starts
-            for m in range(s, min(s + model.groups[g].term_months(t), model.timeline.months))
-        }
+        length = {t: model.groups[g].term_months(t) for t in {t for t, _, _ in starts}}
+        bought: dict[int, list[pulp.LpVariable]] = defaultdict(list)
+        expired: dict[int, list[pulp.LpVariable]] = defaultdict(list)
+        months: set[int] = set()
+        for t, s, v in starts:
+            bought[s].append(v)
+            expired[s + length[t]].append(v)
+            months.update(range(s, min(s + length[t], model.timeline.months)))
         for m in sorted(months):
             a = model.held[g, m] = model.prob.add_variable(f"A_{len(model.held)}", lowBound=0)
             info = model.registry.register(
@@ -115,12 +118,13 @@ def define_held(model: Model) -> None:
             )
             before = model.held.get((g, m - 1))
             if before is None:
-                balance = pulp.lpSum(model.active(t, g, m) for t in POOL_TERMS)
+                active = [v for t in POOL_TERMS for tt, s, v in starts if tt == t and s <= m < s + length[t]]
+                row = linear([(a, 1), *((v, -1) for v in active)])
             else:
-                bought = [v for t, s, v in starts if s == m]
-                expired = [v for t, s, v in starts if s + model.groups[g].term_months(t) == m]
-                balance = before + pulp.lpSum(bought) - pulp.lpSum(expired)
-            model.add(a - balance == 0, info)
+                row = linear(
+                    [(a, 1), (before, -1), *((v, -1) for v in bought[m]), *((v, 1) for v in expired[m])]
+                )
+            model.add(row == 0, info)
 
 
 def define_commitment_capacity(model: Model) -> None:
@@ -144,6 +148,7 @@ def define_commitment_capacity(model: Model) -> None:
     for g, m, k in sorted(serve):
         slices[g, m].append(k)
     for g, m in sorted(set(segs) | set(slices)):
+        held = model.held.get((g, m))
         seg_list: list[int | None] = [*segs.get((g, m), [])] or [None]
         slice_list: list[int | None] = [*slices.get((g, m), [])] or [None]
         for seg in seg_list:
@@ -159,14 +164,16 @@ def define_commitment_capacity(model: Model) -> None:
                         dual_unit="USD per instance-hour",
                         rhs_unit="instance-hours",
                     )
-                    model.add(pulp.lpSum(hours) - segments[seg].hours * model.pool(g, m) <= 0, info)
+                    pool = [] if held is None else [(held, -segments[seg].hours)]
+                    model.add(linear([*((v, 1) for v in hours), *pool]) <= 0, info)
                     continue
                 where = inference.period(m, sl) if seg is None else f"s{seg}.k{sl}"
                 info = model.registry.register(
                     "commitment", None, g, where, dual_unit="USD per instance", rhs_unit="instances"
                 )
-                spread = [] if seg is None else [pulp.lpSum(hours) * (1 / segments[seg].hours)]
-                model.add(pulp.lpSum(serve[g, m, sl]) + pulp.lpSum(spread) - model.pool(g, m) <= 0, info)
+                spread = [] if seg is None else [(v, 1 / segments[seg].hours) for v in hours]
+                pool = [] if held is None else [(held, -1)]
+                model.add(linear([*((v, 1) for v in serve[g, m, sl]), *spread, *pool]) <= 0, info)
 
 
 def cap_specs(model: Model) -> list[CapSpec]:
@@ -254,12 +261,15 @@ def define_objective(model: Model) -> None:
     for part in (training.rent_costs(model), inference.rent_costs(model)):
         for term, exprs in part.items():
             cost[term] += exprs
+    committed: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (g, t, s), v in model.r.items():
         if t == Term.OWN_DC:
             continue  # priced by datacenter.costs
         price = model.groups[g].price(t)
         assert price is not None
-        cost[t.value].append(price * HOURS_PER_MONTH * commitment_months(model, t, s) * v)
+        committed[t.value].append((v, price * HOURS_PER_MONTH * commitment_months(model, t, s)))
+    for term, pairs in committed.items():
+        cost[term].append(linear(pairs))
     for category, exprs in datacenter.costs(model).items():
         cost[category] += exprs
     egress = inference.egress_costs(model)
@@ -267,9 +277,9 @@ def define_objective(model: Model) -> None:
         cost["egress"] = egress
     model.cost = {k: pulp.lpSum(v) for k, v in cost.items()}
     tie = TIE_BREAK_USD_PER_GPU_HOUR
-    draws = [tie * (1 + m / 100) * model.group_of(o).gpus * v for (_, o, m), v in model.xp.items()]
+    draws = [(v, tie * (1 + m / 100) * model.group_of(o).gpus) for (_, o, m), v in model.xp.items()]
     draws += [
-        tie * (1 + m / 100) * model.timeline.slice_hours(k) * model.group_of(o).gpus * v
+        (v, tie * (1 + m / 100) * model.timeline.slice_hours(k) * model.group_of(o).gpus)
         for (w, o, m, k, key), v in model.u.items()
         if key == COMMITTED
     ]
@@ -279,8 +289,8 @@ def define_objective(model: Model) -> None:
             price = model.group_of(o).price(Term.SPOT)
             assert price is not None
             step = m + k / slices  # month by month, and within a month slice by slice
-            draws.append(SPOT_TIE_BREAK_PER_MONTH * step * price * model.timeline.slice_hours(k) * v)
-    model.tie_break = pulp.lpSum(draws)
+            draws.append((v, SPOT_TIE_BREAK_PER_MONTH * step * price * model.timeline.slice_hours(k)))
+    model.tie_break = linear(draws)
     model.prob.setObjective((model.total_cost() + model.tie_break) * OBJECTIVE_SCALE)
 
 

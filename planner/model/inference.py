@@ -13,7 +13,7 @@ import pulp
 
 from planner import compute
 from planner.enums import Term
-from planner.model.model import COMMITTED, Model
+from planner.model.model import COMMITTED, Model, linear
 from planner.model.registry import ConstraintInfo
 from planner.model.serving import ServingOption
 from planner.units import HOURS_PER_MONTH
@@ -65,7 +65,7 @@ def link_capacity(model: Model) -> None:
             for m, k in slots(model, w):
                 if needs.demand.get((0, m, k), 0.0) > 0:
                     rate = bcap.tokens_per_s / TOKENS_SCALE
-                    model.s[w, 0, opt.id, m, k] = rate * capacity_expr(model, w, opt.id, m, k)
+                    model.s[w, 0, opt.id, m, k] = capacity_expr(model, w, opt.id, m, k, scale=rate)
 
 
 def define_inference_variables(model: Model) -> None:
@@ -155,15 +155,23 @@ def define_demand(model: Model) -> None:
             model.add(pulp.lpSum(by_bucket.get((w, b, m, k), [])) >= demand / TOKENS_SCALE, info)
 
 
-def capacity_expr(model: Model, w: str, o: str, m: int, k: int) -> pulp.LpAffineExpression:
-    """Instance-equivalents of capacity of option o in (m, k): spot derated by its interruption overhead."""
+def capacity_expr(
+    model: Model, w: str, o: str, m: int, k: int, scale: float = 1.0
+) -> pulp.LpAffineExpression:
+    """Instance-equivalents of capacity of option o in (m, k), times `scale`: spot derated by its
+    interruption overhead."""
+    return linear((v, scale * c) for v, c in capacity_terms(model, w, o, m, k))
+
+
+def capacity_terms(model: Model, w: str, o: str, m: int, k: int) -> list[tuple[pulp.LpVariable, float]]:
+    """capacity_expr's (variable, instance-equivalents per instance) pairs."""
     rho = compute.DEFAULT_SPOT_OVERHEAD
     terms = []
     for key in (Term.ON_DEMAND.value, Term.SPOT.value, COMMITTED):
         v = model.u.get((w, o, m, k, key))
         if v is not None:
-            terms.append((1 - rho if key == Term.SPOT.value else 1.0) * v)
-    return pulp.lpSum(terms)
+            terms.append((v, 1 - rho if key == Term.SPOT.value else 1.0))
+    return terms
 
 
 def define_serving_capacity(model: Model) -> None:
@@ -182,11 +190,12 @@ def define_serving_capacity(model: Model) -> None:
                 mine = by_slot.get((w, opt.id, m, k), [])
                 if not mine:
                     continue
-                load = pulp.lpSum(v * (TOKENS_SCALE / opt.capacity[b].tokens_per_s) for b, v in mine)  # type: ignore[union-attr]
+                load = [(v, TOKENS_SCALE / opt.capacity[b].tokens_per_s) for b, v in mine]  # type: ignore[union-attr]
+                capacity = [(v, -c) for v, c in capacity_terms(model, w, opt.id, m, k)]
                 info = model.registry.register(
                     "serving", w, opt.id, period(m, k), dual_unit="USD per instance", rhs_unit="instances"
                 )
-                model.add(load - capacity_expr(model, w, opt.id, m, k) <= 0, info)
+                model.add(linear(load + capacity) <= 0, info)
 
 
 def define_small_demand(model: Model) -> None:
@@ -214,7 +223,7 @@ def define_small_demand(model: Model) -> None:
             dual_unit="USD per 1,000 output tokens/s",
             rhs_unit="1,000 output tokens/s",
         )
-        model.add(v - (demand / TOKENS_SCALE) * pulp.lpSum(units) <= 0, info)
+        model.add(linear([(v, 1), *((u, -(demand / TOKENS_SCALE)) for u in units)]) <= 0, info)
 
 
 def define_min_replicas(model: Model) -> None:
@@ -235,7 +244,7 @@ def define_min_replicas(model: Model) -> None:
         if svc.whole_instances:
             for m, k in slots(model, w):
                 terms = [
-                    reps[opt.id] * model.u[w, opt.id, m, k, key]
+                    (model.u[w, opt.id, m, k, key], reps[opt.id])
                     for opt in model.serving(w)
                     for key in (Term.ON_DEMAND.value, COMMITTED)
                     if (w, opt.id, m, k, key) in model.u
@@ -243,15 +252,15 @@ def define_min_replicas(model: Model) -> None:
                 info = model.registry.register(
                     "replicas", w, None, period(m, k), dual_unit="USD per replica", rhs_unit="replicas"
                 )
-                model.add(pulp.lpSum(terms) >= svc.min_replicas, info)
+                model.add(linear(terms) >= svc.min_replicas, info)
             continue
         months = sorted({m for m, _ in slots(model, w)})
         for m in months:
-            terms = [reps[o] * v for (ww, o, mm, _), v in model.f.items() if ww == w and mm == m]
+            floor = [(v, reps[o]) for (ww, o, mm, _), v in model.f.items() if ww == w and mm == m]
             info = model.registry.register(
                 "replicas", w, None, f"m{m}", dual_unit="USD per replica", rhs_unit="replicas"
             )
-            model.add(pulp.lpSum(terms) >= svc.min_replicas, info)
+            model.add(linear(floor) >= svc.min_replicas, info)
         slices_of: dict[int, list[int]] = defaultdict(list)
         for m, k in slots(model, w):
             slices_of[m].append(k)
@@ -260,7 +269,8 @@ def define_min_replicas(model: Model) -> None:
                 continue
             for k in slices_of[m]:
                 held = model.u.get((w, o, m, k, key))  # none: no commitment can be active that month
-                model.add((held if held is not None else 0) - fv >= 0, _floor_info(model, w, o, key, m, k))
+                row = linear([(fv, -1)] if held is None else [(held, 1), (fv, -1)])
+                model.add(row >= 0, _floor_info(model, w, o, key, m, k))
 
 
 def _floor_info(model: Model, w: str, o: str, key: str, m: int, k: int) -> ConstraintInfo:
@@ -284,13 +294,13 @@ def define_inference_spot_share(model: Model) -> None:
             if ww != w:
                 continue
             h = model.timeline.slice_hours(k) * model.group_of(o).gpus
-            total.append(h * v)
+            total.append((v, -(f * h)))
             if key == Term.SPOT.value:
-                spot.append(h * v)
+                spot.append((v, h))
         if not spot:
             continue
         info = model.registry.register("spot_share", w, dual_unit="USD per GPU-hour", rhs_unit="GPU-hours")
-        model.add(pulp.lpSum(spot) - f * pulp.lpSum(total) <= 0, info)
+        model.add(linear(spot + total) <= 0, info)
 
 
 def pool_usage(model: Model) -> dict[tuple[str, int, int], list[pulp.LpVariable]]:
@@ -316,14 +326,14 @@ def rented_gpus_in_slot(
 
 def rent_costs(model: Model) -> dict[str, list[pulp.LpAffineExpression]]:
     """USD of pay-per-use service instances, by term: price x hours of the slice in the month."""
-    out: dict[str, list[pulp.LpAffineExpression]] = defaultdict(list)
+    out: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (_, o, _, k, key), v in model.u.items():
         if key == COMMITTED:
             continue
         price = model.group_of(o).price(Term(key))
         assert price is not None
-        out[key].append(price * model.timeline.slice_hours(k) * v)
-    return out
+        out[key].append((v, price * model.timeline.slice_hours(k)))
+    return {term: [linear(pairs)] for term, pairs in out.items()}
 
 
 def egress_costs(model: Model) -> list[pulp.LpAffineExpression]:

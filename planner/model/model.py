@@ -19,6 +19,7 @@ Notation (hours are instance-hours unless said otherwise; a month is 730 h):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,17 @@ from planner.workloads import Budget, InferenceService, TrainingRun
 
 COMMITTED = "committed"  # the u/usage key for instances drawn from commitments
 POOL_TERMS = (Term.RESERVED_1Y, Term.RESERVED_3Y, Term.OWN_DC)
+
+
+def linear(terms: Iterable[tuple[pulp.LpVariable, float]], constant: float = 0) -> pulp.LpAffineExpression:
+    """sum of coefficient x variable over `terms`, built in one pass (a variable listed twice adds up;
+    a zero coefficient adds no term, as with `0 * v`). PuLP's operators copy an expression for every
+    `c * v` and every `+`: on the 36-month benchmark that was a third of the model's build time."""
+    acc: dict[pulp.LpVariable, float] = {}
+    for v, c in terms:
+        if c:
+            acc[v] = acc[v] + c if v in acc else c
+    return pulp.LpAffineExpression(acc, constant=constant)
 
 
 class Problem(pulp.LpProblem):  # type: ignore[misc]

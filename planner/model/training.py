@@ -13,7 +13,7 @@ import pulp
 
 from planner import compute
 from planner.enums import Term
-from planner.model.model import Model
+from planner.model.model import Model, linear
 from planner.units import HOURS_PER_DAY
 
 EFLOP = 1e18  # FLOP constraints are written in EFLOP to keep coefficients near 1
@@ -190,12 +190,12 @@ def pool_usage(model: Model) -> dict[tuple[str, int], list[pulp.LpVariable]]:
 
 def rent_costs(model: Model) -> dict[str, list[pulp.LpAffineExpression]]:
     """USD of pay-per-use training hours, by term: price x instance-hours."""
-    out: dict[str, list[pulp.LpAffineExpression]] = defaultdict(list)
+    out: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (_, o, t, _), v in model.x.items():
         price = model.group_of(o).price(t)
         assert price is not None
-        out[t.value].append(price * v)
-    return out
+        out[t.value].append((v, price))
+    return {term: [linear(pairs)] for term, pairs in out.items()}
 
 
 def cluster_gpus(model: Model, w: str, groups: frozenset[str]) -> list[pulp.LpAffineExpression]:

@@ -1,5 +1,6 @@
 """planner.model.model.Problem lists the same columns, in the same order, as PuLP's own walk over the
-objective and every row, including a column put into an existing row after it was built."""
+objective and every row, including a column put into an existing row after it was built; linear()
+builds the same expressions as PuLP's operators."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 import planner
 from planner.api import build_model, build_timeline, generate_candidates
-from planner.model.model import Problem
+from planner.model.model import Problem, linear
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -46,3 +47,13 @@ def test_an_empty_objective_solves_with_pulps_stand_in_column():
     prob += x >= 2
     prob.solve(pulp.HiGHS(msg=False))
     assert pulp.LpStatus[prob.status] == "Optimal" and x.varValue >= 2
+
+
+def test_linear_is_the_operators_sum():
+    x, y, z = (pulp.LpVariable(n) for n in "xyz")
+    built = linear([(x, 2.5), (y, 1), (x, -0.5), (z, 0)], constant=3.0)
+    by_operators = 2.5 * x + 1 * y - 0.5 * x + 0 * z + 3.0
+    # a repeated column adds up, a zero coefficient adds no term (as `0 * z` does), order of first use
+    assert list(built.items()) == list(by_operators.items()) == [(x, 2.0), (y, 1)]
+    assert built.constant == by_operators.constant == 3.0
+    assert str(linear([(y, 1), (x, -1)]) <= 0) == str(y - x <= 0)
