@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import csv
 import math
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from planner import compute, zoo
-from planner.catalog.schema import Accelerator
 from planner.compute import InferenceEstimate, ModelArch
-from planner.enums import Precision
 from planner.errors import InputError, Problem
 from planner.model.timeline import Timeline
 from planner.units import parse_count
@@ -177,42 +174,6 @@ def load_throughput_table(path: Path, resolve_accelerator: object) -> list[Measu
     return out
 
 
-# compute.estimate_inference results kept across plans (each a few hundred bytes).
-_ESTIMATES_KEPT = 8192
-_estimates: dict[tuple[Any, ...], tuple[Accelerator, InferenceEstimate]] = {}
-_estimates_lock = threading.Lock()
-
-
-def _estimate(
-    arch: ModelArch,
-    accelerator: Accelerator,
-    gpus: int,
-    precision: Precision,
-    input_tokens: float,
-    output_tokens: float,
-    tpot_ms: float | None,
-    ttft_ms: float | None,
-) -> InferenceEstimate:
-    """compute.estimate_inference, remembered across plans: the explanation's re-plans (a deadline
-    what-if) ask again for the same service on the same hardware, and each estimate searches the
-    batch sizes (0.4 s of the 36-month benchmark's candidates). Catalog accelerators are not
-    hashable, so one is keyed by identity; the entry holds it, so its id cannot be reused while the
-    entry lives."""
-    key = (arch, id(accelerator), gpus, precision, input_tokens, output_tokens, tpot_ms, ttft_ms)
-    with _estimates_lock:
-        hit = _estimates.get(key)
-    if hit is not None and hit[0] is accelerator:
-        return hit[1]
-    est = compute.estimate_inference(
-        arch, accelerator, gpus, precision, input_tokens, output_tokens, tpot_ms, ttft_ms
-    )
-    with _estimates_lock:
-        if len(_estimates) >= _ESTIMATES_KEPT:
-            _estimates.clear()
-        _estimates[key] = (accelerator, est)
-    return est
-
-
 class CapacityCache:
     """Memoised estimates per (accelerator, instance GPUs, bucket): many offerings share hardware."""
 
@@ -242,7 +203,7 @@ class CapacityCache:
             return BucketCapacity(
                 best.tokens_per_s * replicas, replicas, best.gpus, f"measured (table row {best.row})"
             ), None
-        est = _estimate(
+        est: InferenceEstimate = compute.estimate_inference(
             self.arch,
             g.accelerator,
             g.gpus,
