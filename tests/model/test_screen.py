@@ -138,3 +138,25 @@ def test_a_misread_start_is_solved_again_without_it():
     direct = solve_direct(prob, PlanOptions(mip_gap=0.0), warm_start=True)
     assert direct.status == "optimal" and direct.objective == pytest.approx(4.0)
     assert {v.name: v.varValue for v in prob.variables()} == {"x0": 0, "x1": 1, "x2": 0}
+
+
+@pytest.mark.parametrize(("x0", "x1", "rens"), [(2, 0, False), (0, 2, True)])
+def test_rens_is_off_only_for_a_milp_started_near_the_lp_bound(monkeypatch, x0, x1, rens):
+    # need 2, LB = $2.00: the start x0 = 2 is the optimum ($2.00, near: RENS off for the MILP);
+    # x1 = 2 costs $3.04, 52% above the bound (RENS on). Either way it is on again afterwards.
+    seen: list[bool] = []
+    run = screen._run
+
+    def spy(h, deadline):
+        seen.append(h.getOptionValue("mip_heuristic_run_rens")[1])
+        return run(h, deadline)
+
+    monkeypatch.setattr(screen, "_run", spy)
+    prob = _cover([1.0, 1.52], [1.0, 1.5], 2.0)
+    for v in prob.variables():
+        v.varValue = {"x0": x0, "x1": x1}[v.name]
+    res = solve(prob, PlanOptions(mip_gap=0.0), warm_start=True)
+    assert res.status == "optimal" and res.objective == pytest.approx(2.0)
+    assert "1 MILP solve(s)" in res.message
+    assert seen[0] is True and seen[-1] is rens  # the LP round, then the MILP
+    assert prob.solverModel.getOptionValue("mip_heuristic_run_rens")[1] is True
