@@ -232,7 +232,9 @@ def make_solver(
 SCREEN_MIN_INTEGERS = 1000
 # Integer columns priced out by more than this share of the LP bound start held at zero (the proof
 # releases any that could still matter). The LP bound of these models is within 0.1% of the optimum
-# unless an own-data-center site opens (its fixed costs are what the LP spreads thin).
+# unless an own-data-center site opens (its fixed costs are what the LP spreads thin) or a service
+# must round its instances without spot to absorb the remainders (the 36-month benchmark without
+# spot: 5%, the LP buying fractions of commitments).
 SCREEN_TOLERANCE = 1e-3
 
 
