@@ -855,31 +855,14 @@ _attempts: dict[tuple[Any, ...], tuple[Accelerator, _Attempt]] = {}
 _attempts_lock = threading.Lock()
 
 
-def _attempt(
-    arch: ModelArch,
-    accelerator: Accelerator,
-    t: int,
-    precision: Precision,
-    kv_precision: Precision,
-    input_tokens: float,
-    output_tokens: float,
-    tpot_ms: float | None,
-    ttft_ms: float | None,
-    usable: float,
-    batch_cap: int,
-    efficiency: InferenceEfficiency,
-) -> _Attempt:
-    """_try_degree, remembered (see _attempts)."""
-    key: tuple[Any, ...] = (arch, id(accelerator), t, precision, kv_precision, input_tokens, output_tokens)
-    key += (tpot_ms, ttft_ms, usable, batch_cap, efficiency)
+def _attempt(arch: ModelArch, accelerator: Accelerator, *rest: Any) -> _Attempt:
+    """_try_degree(arch, accelerator, *rest), remembered (see _attempts)."""
+    key = (arch, id(accelerator), *rest)
     with _attempts_lock:
         hit = _attempts.get(key)
     if hit is not None and hit[0] is accelerator:
         return hit[1]
-    out = _try_degree(
-        arch, accelerator, t, precision, kv_precision, input_tokens, output_tokens,
-        tpot_ms, ttft_ms, usable, batch_cap, efficiency,
-    )  # fmt: skip
+    out = _try_degree(arch, accelerator, *rest)
     with _attempts_lock:
         if len(_attempts) >= _ATTEMPTS_KEPT:
             _attempts.clear()
