@@ -123,12 +123,12 @@ def _run_from(h: Any, deadline: float, start: list[float] | None, near: bool = F
         h.setOptionValue(_RENS, False)
     try:
         _run(h, deadline)
-        if start is not None and start_misread(h):
-            h.clearSolver()  # drops the start too
-            _run(h, deadline)
     finally:
         if rens:
             h.setOptionValue(_RENS, True)
+    if start is not None and start_misread(h):
+        h.clearSolver()  # drops the start too (and runs with RENS, as without a start)
+        _run(h, deadline)
 
 
 _RENS = "mip_heuristic_run_rens"
