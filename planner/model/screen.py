@@ -33,6 +33,9 @@ PRICE_TOLERANCE = 1e-7
 MAX_PRICING_ROUNDS = 50
 # The problem attribute naming the columns the relaxation starts without (mark_late).
 _LATE_ATTRIBUTE = "planner_late_columns"
+# A MILP started from a plan this close to the LP bound (relative) runs without RENS (_run_from).
+NEAR_START = 1e-2
+_RENS = "mip_heuristic_run_rens"
 
 
 def mark_late(prob: pulp.LpProblem, columns: list[pulp.LpVariable]) -> None:
@@ -129,11 +132,6 @@ def _run_from(h: Any, deadline: float, start: list[float] | None, near: bool = F
     if start is not None and start_misread(h):
         h.clearSolver()  # drops the start too (and runs with RENS, as without a start)
         _run(h, deadline)
-
-
-_RENS = "mip_heuristic_run_rens"
-# A start this close to the LP bound (relative) runs without RENS (_run_from).
-NEAR_START = 1e-2
 
 
 def _has_option(h: Any, name: str) -> bool:
