@@ -10,12 +10,10 @@ and field.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
-import gc
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +34,7 @@ from planner.catalog.validate import (
     problems_from_error,
 )
 from planner.errors import CatalogError, InputError, Problem
+from planner.gc_pause import gc_paused
 from planner.io import parse_yaml
 
 ACCELERATORS_FILE = "accelerators.yaml"
@@ -106,26 +105,13 @@ def offering_files(folder: Path) -> list[Path]:
 _OFFER_EXT = frozenset({".csv", ".yaml", ".yml"})
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause automatic garbage collection while ~1e5 small objects are created (no reference
-    cycles are made here); the collector's passes would otherwise add about 40% to the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_catalog_dir(folder: Path) -> Catalog:
     """Read, validate and cross-reference one catalog folder (see the module docstring).
 
     All problems are collected: schema problems of every file, then (when the accelerator and
     provider files are valid) unknown names and duplicates among the offering rows that passed.
     """
-    with _gc_paused():
+    with gc_paused():
         return _load_catalog_dir(folder)
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 import pulp
 
 from planner.enums import Term
+from planner.gc_pause import gc_paused
 from planner.model import datacenter, inference, screen, training
 from planner.model.candidates import Candidates, cap_matches
 from planner.model.model import COMMITTED, POOL_TERMS, CapSpec, Model, Problem, linear
@@ -38,6 +39,7 @@ SPOT_TIE_BREAK_PER_MONTH = 1e-5
 OBJECTIVE_SCALE = 1e-3
 
 
+@gc_paused()
 def build_model(budget: Budget, candidates: Candidates, timeline: Timeline, *, compact: bool = True) -> Model:
     """Create variables, every constraint family and the objective (nothing is solved here).
 

@@ -19,6 +19,7 @@ from planner.catalog.catalog import Catalog
 from planner.catalog.datacenter import DatacenterCatalog, ServerConfig
 from planner.catalog.schema import Accelerator, Offering
 from planner.enums import CLOUD_TERMS, Precision, Term
+from planner.gc_pause import gc_paused
 from planner.model.prune import (
     COMMITTED_TERMS,
     ServiceTraits,
@@ -198,6 +199,7 @@ def _group_offerings(catalog: Catalog) -> list[OfferingGroup]:
     for key in buckets:
         per_type[key[:3]] += 1
     groups: list[OfferingGroup] = []
+    accelerators = {name: catalog.accelerator(name) for name in {key[3] for key in buckets}}
     for key, rows in buckets.items():
         base = "/".join(key[:3])
         zones = tuple(sorted({r.zone for r in rows if r.zone}))
@@ -211,7 +213,7 @@ def _group_offerings(catalog: Catalog) -> list[OfferingGroup]:
                 id=gid,
                 offering=rows[0],
                 zones=zones,
-                accelerator=catalog.accelerator(key[3]),
+                accelerator=accelerators[key[3]],
                 egress_usd_per_gb=egress,
             )
         )
@@ -374,6 +376,7 @@ def _per_gpu(w: TrainingRun, ctx: _Context, acc: Accelerator) -> tuple[float, fl
     return (peak * mfu * goodput, acc.memory_gib)
 
 
+@gc_paused()
 def generate_candidates(
     budget: Budget,
     catalog: Catalog,
