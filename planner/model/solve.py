@@ -232,9 +232,8 @@ def make_solver(
 SCREEN_MIN_INTEGERS = 1000
 # Integer columns priced out by more than this share of the LP bound start held at zero (the proof
 # releases any that could still matter). The LP bound of these models is within 0.1% of the optimum
-# unless an own-data-center site opens (its fixed costs are what the LP spreads thin) or a service
-# must round its instances without spot to absorb the remainders (the 36-month benchmark without
-# spot: 5%, the LP buying fractions of commitments).
+# unless an own-data-center site could open (its fixed costs are what the LP spreads thin: the
+# 36-month benchmark without spot is 5% under, and integer site-open flags alone close all of it).
 SCREEN_TOLERANCE = 1e-3
 
 
