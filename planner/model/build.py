@@ -120,8 +120,7 @@ def define_held(model: Model) -> None:
             )
             before = model.held.get((g, m - 1))
             if before is None:
-                active = [v for t in POOL_TERMS for tt, s, v in starts if tt == t and s <= m < s + length[t]]
-                row = linear([(a, 1), *((v, -1) for v in active)])
+                row = a - pulp.lpSum(model.active(t, g, m) for t in POOL_TERMS)
             else:
                 row = linear(
                     [(a, 1), (before, -1), *((v, -1) for v in bought[m]), *((v, 1) for v in expired[m])]
