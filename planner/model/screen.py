@@ -33,7 +33,7 @@ PRICE_TOLERANCE = 1e-7
 MAX_PRICING_ROUNDS = 50
 # The problem attribute naming the columns the relaxation starts without (mark_late).
 _LATE_ATTRIBUTE = "planner_late_columns"
-# A MILP started from a plan this close to the LP bound (relative) runs without RENS (_run_from).
+# A MILP started from a plan this close to the LP bound (relative) runs without RENS (run_from).
 NEAR_START = 1e-2
 _RENS = "mip_heuristic_run_rens"
 
@@ -113,8 +113,9 @@ def _run(h: Any, deadline: float) -> bool:
     return True
 
 
-def _run_from(h: Any, deadline: float, start: list[float] | None, near: bool = False) -> None:
-    """_run, starting the MILP from `start` when given (see start_misread). near: the start is
+def run_from(h: Any, deadline: float, start: list[float] | None, near: bool = False) -> None:
+    """_run, starting the MILP from `start` when given; a start HiGHS misread is solved again
+    without it (start_misread). Direct solves and the screened solve's MILP rounds run here. near: the start is
     within NEAR_START of the LP bound, so HiGHS's RENS sub-MIP is off for this run: RENS is there
     to find a near-optimal first plan (solve._mip_tuning), and this one already is. The 36-month
     benchmark's latency what-ifs start from the plan, within 0.2% of their bound: 2.0-2.5 s ->
@@ -125,13 +126,20 @@ def _run_from(h: Any, deadline: float, start: list[float] | None, near: bool = F
     if rens:
         h.setOptionValue(_RENS, False)
     try:
-        _run(h, deadline)
+        _run_anyway(h, deadline)
     finally:
         if rens:
             h.setOptionValue(_RENS, True)
     if start is not None and start_misread(h):
         h.clearSolver()  # drops the start too (and runs with RENS, as without a start)
-        _run(h, deadline)
+        _run_anyway(h, deadline)
+
+
+def _run_anyway(h: Any, deadline: float) -> None:
+    """Run HiGHS even with no time left: with a zero limit it stops at once and says so (a status
+    of its own, not the previous run's)."""
+    h.setOptionValue("time_limit", max(_time_left(deadline), 0.0))
+    h.run()
 
 
 def _has_option(h: Any, name: str) -> bool:
@@ -222,7 +230,7 @@ def run_screened(
     _set_integrality(h, ints, highspy.HighsVarType.kInteger)
     if lp_bound is None:  # no relaxation optimum (infeasible, unbounded, out of time): plain MILP
         _set_bounds(h, np.flatnonzero(held_late), lower, upper)
-        _run_from(h, deadline, start)
+        run_from(h, deadline, start)
         return ScreenReport(None, rounds, priced, 0, 1, None)
 
     # 2. Screen: integer columns at zero in the relaxation and priced out of contention.
@@ -232,7 +240,7 @@ def run_screened(
     _set_bounds(h, np.flatnonzero(held_late & ~held), lower, upper)
     _set_bounds(h, np.flatnonzero(held), zeros, zeros)
     offset = float(lp.offset_)
-    _run_from(h, deadline, start, _near(cost, offset, start, lp_bound))
+    run_from(h, deadline, start, _near(cost, offset, start, lp_bound))
     milp_rounds = 1
 
     # 3. Prove, or release what could still be in a cheaper plan and solve once more.
@@ -249,7 +257,7 @@ def run_screened(
         incumbent = list(h.getSolution().col_value) if _has_plan(h) else start
         _set_bounds(h, np.flatnonzero(release), lower, upper)
         held &= ~release
-        _run_from(h, deadline, incumbent, _near(cost, offset, incumbent, lp_bound))
+        run_from(h, deadline, incumbent, _near(cost, offset, incumbent, lp_bound))
         milp_rounds += 1
     bound = float(h.getInfo().mip_dual_bound) if _has_plan(h) else math.nan
     if held.any():

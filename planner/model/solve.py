@@ -187,6 +187,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
 
         columns = lp.variables()
         start = [float(v.varValue or 0.0) for v in columns] if self.start else None
+        deadline = time.monotonic() + float(self.timeLimit or math.inf)
         if self.screen is not None:
             late = screen_module.late_columns(lp)
             self.report = screen_module.run_screened(
@@ -195,15 +196,10 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
                 start,
                 self.screen,
                 float(self.gapRel or 0.0),
-                time.monotonic() + float(self.timeLimit or math.inf),
+                deadline,
             )
             return
-        if start is not None:
-            screen_module.give_start(lp.solverModel, start)
-        super().callSolver(lp)
-        if start is not None and screen_module.start_misread(lp.solverModel):
-            lp.solverModel.clearSolver()  # drops the start too
-            super().callSolver(lp)
+        screen_module.run_from(lp.solverModel, deadline, start)
 
 
 def make_solver(

@@ -145,13 +145,16 @@ def test_rens_is_off_only_for_a_milp_started_near_the_lp_bound(monkeypatch, x0, 
     # need 2, LB = $2.00: the start x0 = 2 is the optimum ($2.00, near: RENS off for the MILP);
     # x1 = 2 costs $3.04, 52% above the bound (RENS on). Either way it is on again afterwards.
     seen: list[bool] = []
-    run = screen._run
 
-    def spy(h, deadline):
-        seen.append(h.getOptionValue("mip_heuristic_run_rens")[1])
-        return run(h, deadline)
+    def spy(run):
+        def spied(h, deadline):
+            seen.append(h.getOptionValue("mip_heuristic_run_rens")[1])
+            return run(h, deadline)
 
-    monkeypatch.setattr(screen, "_run", spy)
+        return spied
+
+    monkeypatch.setattr(screen, "_run", spy(screen._run))  # the LP rounds
+    monkeypatch.setattr(screen, "_run_anyway", spy(screen._run_anyway))  # the MILP
     prob = _cover([1.0, 1.52], [1.0, 1.5], 2.0)
     for v in prob.variables():
         v.varValue = {"x0": x0, "x1": x1}[v.name]
