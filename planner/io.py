@@ -8,6 +8,7 @@ refer to themselves, and aliases nested in aliases that expand to millions of va
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,14 @@ class _Loader(_NoDuplicateKeys, yaml.SafeLoader):
 
 class _FastLoader(_NoDuplicateKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """libyaml's parser (8x faster) with the same safe constructor; used for large catalog files."""
+
+
+# PyYAML follows YAML 1.1, whose floats need a dot and a signed exponent: `1e3`, `1.5e9` and `2e-3`
+# would be read as strings (and `requests_per_s: 1e3` refused). YAML 1.2 reads them as numbers, and so
+# do both loaders (the same resolver, so a budget reads the same through either).
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$")
+for _loader in (_Loader, _FastLoader):
+    _loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+.0123456789"))
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -212,14 +221,21 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file, and
     a failed write (disk full, no permission) leaves the old file as it was.
 
+    Through a symbolic link, the file it points to is replaced (the link stays a link). A device or a
+    pipe (/dev/stdout, a FIFO) cannot be swapped for a new file: it is written to as it is.
     OSError is raised as OutputError naming the file, the reason and the fix.
     """
-    path = Path(path)
+    shown = Path(path)
     payload = data if isinstance(data, bytes) else data.encode("utf-8")
     tmp: str | None = None
     try:
-        if path.is_dir():
-            raise IsADirectoryError(21, "it is a directory", str(path))
+        if shown.is_dir():
+            raise IsADirectoryError(21, "it is a directory", str(shown))
+        if shown.exists() and not shown.is_file():
+            with open(shown, "wb") as stream:
+                stream.write(payload)
+            return
+        path = Path(os.path.realpath(shown))
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
@@ -233,7 +249,7 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
             os.unlink(tmp)
         if isinstance(exc, OSError):
             raise OutputError(
-                f"cannot write {path}: {exc.strerror or exc}; nothing was changed "
+                f"cannot write {shown}: {exc.strerror or exc}; nothing was changed "
                 "(choose another --output path or free space)"
             ) from None
         raise
