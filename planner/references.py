@@ -1,15 +1,22 @@
 """Check every name a budget uses (models, accelerators, providers, regions) against the zoo and
-the catalog, reporting all unknown names at once with the closest known ones."""
+the catalog, reporting all unknown names at once with the closest known ones; and the sizes only
+the zoo can check: a training run too small to plan, requests longer than the model's context."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 
-from planner import zoo
+from planner import compute, zoo
 from planner.catalog.catalog import Catalog
 from planner.errors import InputError, Problem
-from planner.workloads import Budget
+from planner.units import format_count
+from planner.workloads import Budget, InferenceService, TrainingRun
+
+MIN_TRAINING_FLOPS = 1e18
+"""Smallest training run planned: about one GPU-hour (an H100 at 35% of its 989 TFLOP/s bf16 peak
+delivers 1.2e18 FLOPs an hour, NVIDIA H100 datasheet). A smaller one is most likely a unit left off
+(`tokens: 2000` for 2T), and its few seconds of instance time are below the solver's tolerances."""
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -69,12 +76,61 @@ def check_references(budget: Budget, catalog: Catalog, source: str | None = None
         if cap.region:
             check_region(cap.region, f"constraints.caps[{i}].region")
     for i, w in enumerate(budget.workloads):
+        arch = None
         if w.model is not None:
             try:
-                zoo.get_model(w.model)
+                arch = zoo.get_model(w.model)
             except InputError as exc:
                 problems.append(Problem(exc.problems[0].message, source, f"workloads[{i}].model"))
+        if isinstance(w, TrainingRun) and (w.model is None or arch is not None):
+            problems += _too_small(w, arch, source, f"workloads[{i}]")
+        if isinstance(w, InferenceService) and arch is not None and arch.context_length:
+            problems += _beyond_context(w, arch, source, f"workloads[{i}]")
         for j, a in enumerate(w.accelerators or []):
             check_accelerator(a, f"workloads[{i}].accelerators[{j}]")
     if problems:
         raise InputError(problems)
+
+
+def _too_small(
+    run: TrainingRun, arch: compute.ModelArch | None, source: str | None, where: str
+) -> list[Problem]:
+    """A problem when the run needs fewer than MIN_TRAINING_FLOPS (6·N·D with N its active params)."""
+    if run.flops is not None:
+        flops, field, what = run.flops, "flops", f"{format_count(run.flops)} FLOPs"
+    else:
+        active = arch.active_params if arch is not None else (run.active_params or run.params or 0.0)
+        flops, field = compute.training_flops(active, run.tokens or 0.0), "tokens"
+        what = f"{format_count(run.tokens or 0.0)} tokens on {format_count(active)} parameters ({flops:.3g} FLOPs, 6·N·D)"
+    if flops >= MIN_TRAINING_FLOPS:
+        return []
+    floor = f"{MIN_TRAINING_FLOPS:.0e}".replace("e+", "e")
+    return [
+        Problem(
+            f"{what} is below the {floor} FLOPs (about one GPU-hour) of the smallest run the planner "
+            "plans; check the unit (2T is 2 trillion tokens, 8.4e23 FLOPs)",
+            source,
+            f"{where}.{field}",
+        )
+    ]
+
+
+def _beyond_context(
+    service: InferenceService, arch: compute.ModelArch, source: str | None, where: str
+) -> list[Problem]:
+    """A problem per request class whose prompt and output together exceed the model's context."""
+    limit = arch.context_length or 0
+    out = []
+    for j, b in enumerate(service.buckets):
+        if b.input_tokens + b.output_tokens > limit:
+            field = "input_tokens" if service.request_mix is None else f"request_mix[{j}]"
+            out.append(
+                Problem(
+                    f"{b.input_tokens:,.0f} input + {b.output_tokens:,.0f} output tokens exceed "
+                    f"{service.model}'s context of {limit:,} tokens: shorten the request or pick a "
+                    "model with a longer context",
+                    source,
+                    f"{where}.{field}",
+                )
+            )
+    return out

@@ -78,6 +78,16 @@ SINGLE = {
         "{file}: workloads: must list at least one workload: a training run (kind: training) "
         "or an inference service (kind: inference)"
     ),
+    # Sizes only the model zoo can check: the run's FLOPs (6·N·D) and the model's context.
+    "training_too_small.yaml": (
+        "{file}: workloads[0].tokens: 2K tokens on 1B parameters (1.2e+13 FLOPs, 6·N·D) is below the 1e18 "
+        "FLOPs (about one GPU-hour) of the smallest run the planner plans; check the unit (2T is 2 "
+        "trillion tokens, 8.4e23 FLOPs)"
+    ),
+    "request_beyond_context.yaml": (
+        "{file}: workloads[0].input_tokens: 4,000 input + 200 output tokens exceed llama-2-7b's context of "
+        "4,096 tokens: shorten the request or pick a model with a longer context"
+    ),
     # Names are checked against the catalog (X1000, Y500; alpha, beta) and the model zoo.
     "unknown_accelerator.yaml": (
         "{file}: workloads[0].accelerators[0]: unknown accelerator 'X100': did you mean X1000, Y500?"
