@@ -165,17 +165,22 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             row_lower.append(-inf if lb is None else lb)
             row_upper.append(inf if ub is None else ub)
         h = lp.solverModel
-        empty = np.array([], dtype=np.int32)
-        h.addCols(len(columns), cost, lower, upper, 0, empty, empty, np.array([], dtype=float))
-        h.addRows(
-            len(starts),
-            np.array(row_lower, dtype=float),
-            np.array(row_upper, dtype=float),
-            len(index),
+        row_bounds = (np.array(row_lower, dtype=float), np.array(row_upper, dtype=float))
+        matrix = (
             np.array(starts, dtype=np.int32),
             np.array(index, dtype=np.int32),
             np.array(values, dtype=float),
         )
+        out_of_range = _beyond_highs(h, lp, columns, cost, (lower, upper), row_bounds, matrix)
+        if out_of_range:
+            raise SolverError(
+                f"HiGHS cannot solve with {out_of_range}: an input is many orders of magnitude off "
+                "(a demand compounding for years, a size or a price off by thousands?); check the "
+                "budget's quantities"
+            )
+        empty = np.array([], dtype=np.int32)
+        h.addCols(len(columns), cost, lower, upper, 0, empty, empty, np.array([], dtype=float))
+        h.addRows(len(starts), *row_bounds, len(index), *matrix)
         if self.mip:
             ints = np.array([i for i, v in enumerate(columns) if v.cat == pulp.LpInteger], dtype=np.int32)
             if len(ints):
@@ -200,6 +205,48 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             )
             return
         screen_module.run_from(lp.solverModel, deadline, start)
+
+
+def _beyond_highs(
+    h: Any,
+    lp: pulp.LpProblem,
+    columns: list[pulp.LpVariable],
+    cost: Any,
+    column_bounds: tuple[Any, Any],
+    row_bounds: tuple[Any, Any],
+    matrix: tuple[Any, Any, Any],
+) -> str | None:
+    """The first number HiGHS would refuse or read as infinite (a cost or bound of 1e20 or more, a
+    coefficient of 1e15 or more: its infinite_cost, infinite_bound and large_matrix_value options),
+    named by its column or constraint; None when every number is in range. Without this check HiGHS
+    drops the rows it refuses and 'solves' what is left."""
+    import numpy as np
+
+    def option(name: str) -> float:
+        value = h.getOptionValue(name)  # (status, value) in highspy 1.7-1.16
+        return float(value[1] if isinstance(value, tuple) else value)
+
+    infinite_cost, infinite_bound = option("infinite_cost"), option("infinite_bound")
+    large = option("large_matrix_value")
+    starts, index, values = matrix
+
+    def first_beyond(numbers: Any, limit: float) -> int | None:
+        size = np.abs(numbers)
+        beyond = np.flatnonzero(np.isfinite(size) & (size >= limit))
+        return int(beyond[0]) if len(beyond) else None
+
+    if (i := first_beyond(cost, infinite_cost)) is not None:
+        return f"a cost of {cost[i]:.3g} per unit of {columns[i].name}"
+    for name, bounds in zip(("lower", "upper"), column_bounds, strict=True):
+        if (i := first_beyond(bounds, infinite_bound)) is not None:
+            return f"a {name} bound of {bounds[i]:.3g} on {columns[i].name}"
+    for bounds in row_bounds:
+        if (i := first_beyond(bounds, infinite_bound)) is not None:
+            return f"a right-hand side of {bounds[i]:.3g} in {list(lp._constraints)[i]}"
+    if (k := first_beyond(values, large)) is not None:
+        row = list(lp._constraints)[int(np.searchsorted(starts, k, side="right")) - 1]
+        return f"a coefficient of {values[k]:.3g} on {columns[index[k]].name} in {row}"
+    return None
 
 
 def make_solver(
