@@ -137,50 +137,16 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         import highspy
         import numpy as np
 
-        inf = highspy.kHighsInf
         columns = lp.variables()
         if not columns:  # HiGHS reads a model built this way with no columns as empty, not infeasible
             super().buildSolverModel(lp)
             return
-        for i, v in enumerate(columns):
-            v.index = i
-        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        objective = lp.objective or {}
-        cost = np.array([sign * objective.get(v, 0.0) for v in columns], dtype=float)
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in columns], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in columns], dtype=float)
-        starts: list[int] = []
-        index: list[int] = []
-        values: list[float] = []
-        row_lower: list[float] = []
-        row_upper: list[float] = []
-        for i, row in enumerate(lp._constraints.values()):
-            row.index = i
-            starts.append(len(index))
-            for v, a in row.items():
-                if a != 0:
-                    index.append(v.index)
-                    values.append(a)
-            lb, ub = row.getLb(), row.getUb()
-            row_lower.append(-inf if lb is None else lb)
-            row_upper.append(inf if ub is None else ub)
+        a = ModelArrays.of(lp, columns)
+        check_range(lp, a)
         h = lp.solverModel
-        row_bounds = (np.array(row_lower, dtype=float), np.array(row_upper, dtype=float))
-        matrix = (
-            np.array(starts, dtype=np.int32),
-            np.array(index, dtype=np.int32),
-            np.array(values, dtype=float),
-        )
-        out_of_range = _beyond_highs(h, lp, columns, cost, (lower, upper), row_bounds, matrix)
-        if out_of_range:
-            raise SolverError(
-                f"HiGHS cannot solve with {out_of_range}: an input is many orders of magnitude off "
-                "(a demand compounding for years, a size or a price off by thousands?); check the "
-                "budget's quantities"
-            )
         empty = np.array([], dtype=np.int32)
-        h.addCols(len(columns), cost, lower, upper, 0, empty, empty, np.array([], dtype=float))
-        h.addRows(len(starts), *row_bounds, len(index), *matrix)
+        h.addCols(len(columns), a.cost, a.lower, a.upper, 0, empty, empty, np.array([], dtype=float))
+        h.addRows(len(a.starts), a.row_lower, a.row_upper, len(a.index), a.starts, a.index, a.values)
         if self.mip:
             ints = np.array([i for i, v in enumerate(columns) if v.cat == pulp.LpInteger], dtype=np.int32)
             if len(ints):
@@ -207,46 +173,101 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         screen_module.run_from(lp.solverModel, deadline, start)
 
 
-def _beyond_highs(
-    h: Any,
-    lp: pulp.LpProblem,
-    columns: list[pulp.LpVariable],
-    cost: Any,
-    column_bounds: tuple[Any, Any],
-    row_bounds: tuple[Any, Any],
-    matrix: tuple[Any, Any, Any],
-) -> str | None:
-    """The first number HiGHS would refuse or read as infinite (a cost or bound of 1e20 or more, a
-    coefficient of 1e15 or more: its infinite_cost, infinite_bound and large_matrix_value options),
-    named by its column or constraint; None when every number is in range. Without this check HiGHS
-    drops the rows it refuses and 'solves' what is left."""
+# Numbers HiGHS reads as infinite (its infinite_bound and infinite_cost) or refuses in the matrix
+# (large_matrix_value): its defaults, and beyond what any double-precision LP solver can work with.
+INFINITE = 1e20
+LARGE_COEFFICIENT = 1e15
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """A PuLP model as arrays (columns in lp.variables() order, rows in constraint order, the matrix
+    row by row), with each variable's and constraint's `index` set as PuLP's HiGHS adapter expects."""
+
+    columns: list[pulp.LpVariable]
+    cost: Any
+    lower: Any
+    upper: Any
+    row_lower: Any
+    row_upper: Any
+    starts: Any
+    index: Any
+    values: Any
+
+    @classmethod
+    def of(cls, lp: pulp.LpProblem, columns: list[pulp.LpVariable]) -> ModelArrays:
+        import numpy as np
+
+        inf = math.inf
+        for i, v in enumerate(columns):
+            v.index = i
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        objective = lp.objective or {}
+        starts: list[int] = []
+        index: list[int] = []
+        values: list[float] = []
+        row_lower: list[float] = []
+        row_upper: list[float] = []
+        for i, row in enumerate(lp._constraints.values()):
+            row.index = i
+            starts.append(len(index))
+            for v, a in row.items():
+                if a != 0:
+                    index.append(v.index)
+                    values.append(a)
+            lb, ub = row.getLb(), row.getUb()
+            row_lower.append(-inf if lb is None else lb)
+            row_upper.append(inf if ub is None else ub)
+        return cls(
+            columns=columns,
+            cost=np.array([sign * objective.get(v, 0.0) for v in columns], dtype=float),
+            lower=np.array([-inf if v.lowBound is None else v.lowBound for v in columns], dtype=float),
+            upper=np.array([inf if v.upBound is None else v.upBound for v in columns], dtype=float),
+            row_lower=np.array(row_lower, dtype=float),
+            row_upper=np.array(row_upper, dtype=float),
+            starts=np.array(starts, dtype=np.int32),
+            index=np.array(index, dtype=np.int32),
+            values=np.array(values, dtype=float),
+        )
+
+
+def check_range(lp: pulp.LpProblem, a: ModelArrays) -> None:
+    """SolverError naming the first number a solver would read as infinite (a cost or bound of
+    INFINITE or more) or refuse (a coefficient of LARGE_COEFFICIENT or more), by its column or
+    constraint. Unchecked, HiGHS drops the rows it refuses and 'solves' what is left, and CBC calls
+    the model infeasible."""
     import numpy as np
-
-    def option(name: str) -> float:
-        value = h.getOptionValue(name)  # (status, value) in highspy 1.7-1.16
-        return float(value[1] if isinstance(value, tuple) else value)
-
-    infinite_cost, infinite_bound = option("infinite_cost"), option("infinite_bound")
-    large = option("large_matrix_value")
-    starts, index, values = matrix
 
     def first_beyond(numbers: Any, limit: float) -> int | None:
         size = np.abs(numbers)
         beyond = np.flatnonzero(np.isfinite(size) & (size >= limit))
         return int(beyond[0]) if len(beyond) else None
 
-    if (i := first_beyond(cost, infinite_cost)) is not None:
-        return f"a cost of {cost[i]:.3g} per unit of {columns[i].name}"
-    for name, bounds in zip(("lower", "upper"), column_bounds, strict=True):
-        if (i := first_beyond(bounds, infinite_bound)) is not None:
-            return f"a {name} bound of {bounds[i]:.3g} on {columns[i].name}"
-    for bounds in row_bounds:
-        if (i := first_beyond(bounds, infinite_bound)) is not None:
-            return f"a right-hand side of {bounds[i]:.3g} in {list(lp._constraints)[i]}"
-    if (k := first_beyond(values, large)) is not None:
-        row = list(lp._constraints)[int(np.searchsorted(starts, k, side="right")) - 1]
-        return f"a coefficient of {values[k]:.3g} on {columns[index[k]].name} in {row}"
-    return None
+    def row_name(i: int) -> str:
+        return str(list(lp._constraints)[i])
+
+    def first_of_pair(first: Any, second: Any) -> tuple[int, float] | None:
+        for numbers in (first, second):
+            if (i := first_beyond(numbers, INFINITE)) is not None:
+                return i, float(numbers[i])
+        return None
+
+    what = None
+    if (i := first_beyond(a.cost, INFINITE)) is not None:
+        what = f"a cost of {a.cost[i]:.3g} per unit of {a.columns[i].name}"
+    elif bound := first_of_pair(a.lower, a.upper):
+        what = f"a bound of {bound[1]:.3g} on {a.columns[bound[0]].name}"
+    elif rhs := first_of_pair(a.row_lower, a.row_upper):
+        what = f"a right-hand side of {rhs[1]:.3g} in {row_name(rhs[0])}"
+    elif (k := first_beyond(a.values, LARGE_COEFFICIENT)) is not None:
+        row = row_name(int(np.searchsorted(a.starts, k, side="right")) - 1)
+        what = f"a coefficient of {a.values[k]:.3g} on {a.columns[a.index[k]].name} in {row}"
+    if what:
+        raise SolverError(
+            f"the model cannot be solved with {what}: an input is many orders of magnitude off "
+            "(a demand compounding for years, a size or a price off by thousands?); check the "
+            "budget's quantities"
+        )
 
 
 def make_solver(
@@ -297,6 +318,8 @@ def solve_direct(
     )
     if label == "HiGHS" and prob.isMIP():
         solver.optionsDict.update(_mip_tuning())
+    if label != "HiGHS" and prob.variables():
+        check_range(prob, ModelArrays.of(prob, prob.variables()))  # the HiGHS adapter checks as it builds
     started = time.perf_counter()
     try:
         prob.solve(solver)
