@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from planner.catalog.datacenter import DatacenterOverrides
 from planner.catalog.schema import StrictModel
@@ -49,6 +49,11 @@ class _Workload(StrictModel):
     def _one_line(cls, v: str) -> str:
         return _printable_name(v)
 
+    @field_validator("accelerators")
+    @classmethod
+    def _some_accelerator(cls, v: list[str] | None) -> list[str] | None:
+        return _allow_list(v, "accelerators", "accelerator")
+
     @model_validator(mode="after")
     def _model_or_params(self) -> _Workload:
         if self.model is None and self.params is None:
@@ -80,7 +85,7 @@ class TrainingRun(_Workload):
         le=1,
         description="Model FLOPs utilization; default: per-accelerator calibrated value.",
     )
-    goodput: Fraction | None = Field(
+    goodput: Annotated[Fraction, Field(gt=0)] | None = Field(
         default=None, description="Share of wall-clock time doing useful training; default: planner.compute."
     )
     state_bytes_per_param: float = Field(
@@ -321,6 +326,12 @@ class Constraints(StrictModel):
         description="Count only the in-horizon months of a commitment (its remainder is assumed resold/used).",
     )
 
+    @field_validator("providers", "regions", "terms")
+    @classmethod
+    def _some_allowed(cls, v: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        field = str(info.field_name)
+        return _allow_list(v, field, field.removesuffix("s"))
+
     @model_validator(mode="after")
     def _distinct_caps(self) -> Constraints:
         first: dict[tuple[str | None, ...], int] = {}
@@ -434,6 +445,13 @@ class Budget(StrictModel):
 def _end_month(w: TrainingRun | InferenceService) -> float:
     """Month a workload needs the horizon to reach: a run's deadline, a service's first month."""
     return w.end_month if isinstance(w, TrainingRun) else float(w.start_month + 1)
+
+
+def _allow_list(v: list[Any] | None, field: str, item: str) -> list[Any] | None:
+    """An allow-list given empty would allow nothing: most likely meant as 'no restriction'."""
+    if v is not None and not v:
+        raise ValueError(f"an empty list allows no {item} at all: leave `{field}` out to allow every {item}")
+    return v
 
 
 def _printable_name(v: str) -> str:

@@ -74,6 +74,10 @@ SINGLE = {
         "{file}: workloads[2].name: duplicate workload name 'pretrain' (also workloads[0].name): "
         "give each workload a unique name"
     ),
+    "empty_allow_list.yaml": (
+        "{file}: constraints.providers: an empty list allows no provider at all: leave `providers` out to "
+        "allow every provider"
+    ),
     "empty_workloads.yaml": (
         "{file}: workloads: must list at least one workload: a training run (kind: training) "
         "or an inference service (kind: inference)"
