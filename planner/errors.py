@@ -117,6 +117,7 @@ _TYPE_MESSAGES = {
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
+    "int_parsing_size": "must be a whole number",
     "bool_parsing": "must be true or false",
     "bool_type": "must be true or false",
     "string_type": "must be text (quote it in YAML)",

@@ -22,7 +22,9 @@ from planner.io import read_yaml
 from planner.units import DAYS_PER_MONTH, USD, Count, Days, Fraction
 
 PositiveCount = Annotated[Count, Field(gt=0)]
+TokenCount = Annotated[Count, Field(ge=1)]  # a request has at least one prompt and one output token
 MAX_HORIZON_MONTHS = 120  # ten years: the longest plan (and timeline) the planner builds
+MAX_DEADLINE_DAYS = 3650  # a run longer than ten years ends beyond any plan
 
 
 class _Workload(StrictModel):
@@ -77,7 +79,9 @@ class TrainingRun(_Workload):
         default=Precision.BF16, description="Compute precision (bf16, fp16, fp8, fp32)."
     )
     deadline_days: Days = Field(
-        gt=0, description="Days from the start of start_month to finish, e.g. 60 or '8 weeks'."
+        gt=0,
+        le=MAX_DEADLINE_DAYS,
+        description="Days from the start of start_month to finish, e.g. 60 or '8 weeks'.",
     )
     mfu: float | None = Field(
         default=None,
@@ -91,6 +95,7 @@ class TrainingRun(_Workload):
     state_bytes_per_param: float = Field(
         default=16.0,
         gt=0,
+        le=64,  # 16 B is mixed-precision Adam; even fp32 everything with extra optimizer states is < 64
         description="Training state per parameter (16 B: mixed-precision Adam), sharded over the cluster.",
     )
 
@@ -117,8 +122,8 @@ class TrainingRun(_Workload):
 class RequestBucket(StrictModel):
     """One class of requests in a request mix."""
 
-    input_tokens: PositiveCount
-    output_tokens: PositiveCount
+    input_tokens: TokenCount
+    output_tokens: TokenCount
     share: Fraction = Field(description="Share of requests in this bucket; shares sum to 1.")
 
 
@@ -158,14 +163,17 @@ class InferenceService(_Workload):
     precision: Precision = Field(
         default=Precision.BF16, description="Weights precision: bf16/fp16/fp8/int8/int4."
     )
-    input_tokens: PositiveCount | None = Field(default=None, description="Prompt tokens per request.")
-    output_tokens: PositiveCount | None = Field(default=None, description="Generated tokens per request.")
+    input_tokens: TokenCount | None = Field(default=None, description="Prompt tokens per request.")
+    output_tokens: TokenCount | None = Field(default=None, description="Generated tokens per request.")
     request_mix: list[RequestBucket] | None = Field(default=None, description="Buckets instead of one shape.")
     requests_per_s: Annotated[float, Field(gt=0)] | list[Annotated[float, Field(ge=0)]] = Field(
         description="Requests/s: one value, or one per month from start_month."
     )
     growth_per_month: float = Field(
-        default=0.0, gt=-1, description="Monthly growth, compounding (0.3 = +30%)."
+        default=0.0,
+        gt=-1,
+        le=10,  # +1000% a month, ten years of it (1e125x) still a finite float; a bare 100 meant 100%
+        description="Monthly growth, compounding (0.3 = +30%; at most 10, +1000% a month).",
     )
     end_month: int | None = Field(default=None, gt=0, description="Month the service stops (exclusive).")
     daily_profile: DailyProfile | None = None
@@ -202,6 +210,10 @@ class InferenceService(_Workload):
                 f"expected requests per second as a number (e.g. 50) or a list with one number per "
                 f"month (e.g. [10, 20, 40]), got {v!r}"
             )
+        if not all(
+            isinstance(x, (int, float)) and math.isfinite(x) for x in (v if isinstance(v, list) else [v])
+        ):
+            raise ValueError(f"requests per second must be finite numbers, got {v!r}")
         return v
 
     @model_validator(mode="after")

@@ -29,7 +29,7 @@ import planner
 from planner.catalog.catalog import OFFERING_FIELDS, Catalog
 from planner.catalog.load import load_catalog
 from planner.cli import main
-from planner.errors import InputError, PlannerError
+from planner.errors import InputError, PlannerError, SolverError
 from planner.io import parse_yaml
 from planner.references import check_references
 from planner.workloads import Budget, load_budget, parse_budget
@@ -337,6 +337,81 @@ def test_budgets_that_validate_plan_or_fail_cleanly(data: dict[str, Any]):
         assert plan.diagnosis
     else:
         assert plan.verification.ok and plan.total_cost_usd is not None and plan.total_cost_usd >= 0
+
+
+# Every number of a valid budget set to an edge value, one at a time: the whole pipeline (plan and
+# independent verification, no explanation) gives a plan or a clean error. Found that way: goodput 0
+# (a ZeroDivisionError), requests_per_s .inf (a PuLP error), tiny demands (plans that failed their
+# own verification) and numbers beyond the solver (a traceback from PuLP).
+EDGE_BUDGET: dict[str, Any] = {
+    "name": "edge", "horizon_months": 3,
+    "constraints": {"max_spot_fraction": 0.3, "budget_usd": "$1M", "caps": [{"max_gpus": 64, "accelerator": "X1000"}]},
+    "workloads": [
+        {"name": "t", "kind": "training", "params": "1B", "tokens": "200B", "deadline_days": 30, "mfu": 0.4,
+         "goodput": 0.9, "state_bytes_per_param": 16, "max_spot_fraction": 0.5, "start_month": 0},
+        {"name": "s", "kind": "inference", "model": "llama-3-8b", "input_tokens": 1000, "output_tokens": 200,
+         "requests_per_s": 10, "growth_per_month": 0.1, "tpot_ms": 50, "ttft_ms": 1000, "min_replicas": 1,
+         "egress_gb_per_request": 0.001, "end_month": 3,
+         "daily_profile": {"peak_factor": 2, "peak_hours": 8, "base_factor": 0.5, "base_hours": 8}},
+    ],
+}  # fmt: skip
+EDGE_VALUES = [
+    0,
+    -1,
+    1e-300,
+    1e-9,
+    0.5,
+    1,
+    2,
+    1e9,
+    1e300,
+    float("nan"),
+    float("inf"),
+    "1e3",
+    True,
+    "",
+    [],
+    {},
+]
+
+
+def number_paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths to every number (or quantity text such as '$1M') in `data`."""
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in number_paths(v, (*path, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in number_paths(v, (*path, i))]
+    quantity = isinstance(data, (int, float)) and not isinstance(data, bool)
+    return [path] if quantity or (isinstance(data, str) and data[:1] in "$0123456789") else []
+
+
+def test_edge_values_of_every_number_plan_or_fail_cleanly():
+    paths = number_paths(EDGE_BUDGET)
+    assert len(paths) == 25
+    unclean = []
+    for path in paths:
+        for value in EDGE_VALUES:
+            data = copy.deepcopy(EDGE_BUDGET)
+            parent = data
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = value
+            try:
+                plan = planner.plan(parse_budget(data, source="edge.yaml"), catalog=CATALOG, explain=False)
+            except InputError as err:
+                assert_clean(err)
+                continue
+            except SolverError as err:  # numbers beyond any solver: named, with what to check
+                if "an input is many orders of magnitude off" in str(err):
+                    continue
+                unclean.append((path, value, repr(err)))
+                continue
+            except Exception as err:  # the point: list every other exception
+                unclean.append((path, value, repr(err)))
+                continue
+            if plan.status != "infeasible" and not plan.verification.ok:
+                unclean.append((path, value, "plan failed verification"))
+    assert unclean == []
 
 
 # --------------------------------------------------------------------------- catalog loader

@@ -81,20 +81,20 @@ def test_no_solver_at_all_is_one_clear_error_exit_3(tmp_path, monkeypatch, capsy
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_numbers_beyond_the_solver_are_exit_3_naming_the_constraint(tmp_path, capsys, solver):
-    """Demand growing 101-fold a month reaches a right-hand side of 1.1e20 in month 10: HiGHS would
+    """Demand growing 11-fold a month reaches a right-hand side of 6.7e20 in month 20: HiGHS would
     read it as infinite, drop the row and solve what is left (and crash PuLP), CBC would call the
     budget infeasible; the planner names the number and stops instead."""
     path = tmp_path / "budget.yaml"
     path.write_text(
-        f"name: runaway\ncatalog: {CATALOG}\nhorizon_months: 12\nworkloads:\n"
+        f"name: runaway\ncatalog: {CATALOG}\nhorizon_months: 24\nworkloads:\n"
         "  - {name: chat, kind: inference, model: llama-3-8b, input_tokens: 100, output_tokens: 100,\n"
-        "     requests_per_s: 10, growth_per_month: 100}\n"
+        "     requests_per_s: 10, growth_per_month: 10}\n"
     )
     assert main(["plan", str(path), "--no-explain", "--solver", solver]) == 3
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (
-        "planner: error: the model cannot be solved with a right-hand side of 1.1e+20 in demand:chat:b0:m10.k0: "
+        "planner: error: the model cannot be solved with a right-hand side of 6.73e+20 in demand:chat:b0:m20.k0: "
         "an input is many orders of magnitude off (a demand compounding for years, a size or a price off "
         "by thousands?); check the budget's quantities\n"
     )

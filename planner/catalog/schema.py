@@ -30,9 +30,10 @@ def check_as_of(v: object) -> str:
 
 
 class StrictModel(BaseModel):
-    """Base of every input model: unknown keys are errors, instances are immutable."""
+    """Base of every input model: unknown keys are errors, instances are immutable, and no number is
+    infinite or NaN (YAML's .inf and .nan are numbers to its parser, never a quantity here)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Provenance(StrictModel):
