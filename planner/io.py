@@ -236,6 +236,9 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
                 stream.write(payload)
             return
         path = Path(os.path.realpath(shown))
+        existing = next(p for p in path.parents if p.exists())
+        if not existing.is_dir():
+            raise NotADirectoryError(20, f"{existing} is a file, not a folder", str(shown))
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:

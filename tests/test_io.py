@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.errors import OutputError
 from planner.io import atomic_write, parse_yaml
 from planner.workloads import InferenceService, load_budget
 
@@ -67,3 +68,10 @@ def test_a_pipe_is_written_to_not_replaced(tmp_path: Path):
     reader.join(timeout=10)
     assert received == [b"through the pipe"]
     assert fifo.is_fifo()
+
+
+def test_a_file_where_a_folder_should_be_is_named(tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("keep")
+    with pytest.raises(OutputError, match=r"notes\.txt is a file, not a folder; nothing was changed"):
+        atomic_write(tmp_path / "notes.txt" / "plan.json", "x")
+    assert (tmp_path / "notes.txt").read_text() == "keep"

@@ -96,7 +96,7 @@ def test_numbers_beyond_the_solver_are_exit_3_naming_the_constraint(tmp_path, ca
     assert err == (
         "planner: error: the model cannot be solved with a right-hand side of 6.73e+20 in demand:chat:b0:m20.k0: "
         "an input is many orders of magnitude off (a demand compounding for years, a size or a price off "
-        "by thousands?); check the budget's quantities\n"
+        "by thousands?); check the budget's quantities and the catalog's figures\n"
     )
 
 

@@ -266,7 +266,7 @@ def check_range(lp: pulp.LpProblem, a: ModelArrays) -> None:
         raise SolverError(
             f"the model cannot be solved with {what}: an input is many orders of magnitude off "
             "(a demand compounding for years, a size or a price off by thousands?); check the "
-            "budget's quantities"
+            "budget's quantities and the catalog's figures"
         )
 
 
