@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from tabulate import tabulate
@@ -14,6 +15,25 @@ from planner.catalog.schema import Accelerator
 from planner.enums import Precision, Term
 from planner.errors import InputError
 from planner.units import HOURS_PER_YEAR
+
+# The flags each estimate's numbers are computed from, named when a result is not a finite number.
+FLAGS = {
+    "training": "--params (or --model), --tokens, --gpus, --mfu, --goodput and --price-per-gpu-hour",
+    "inference": "--params (or --model), --input-tokens, --output-tokens and --price-per-gpu-hour",
+    "power": "--watts, --pue, --years, --usd-per-kwh and --utilization",
+}
+
+
+def check_finite(out: dict[str, Any], what: str) -> dict[str, Any]:
+    """`out` unchanged if every number in it is finite; else an InputError naming the flags involved
+    (the CLI bounds every flag so that this does not happen, but a result is never printed as inf)."""
+    bad = [k for k, v in out.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise InputError(
+            f"the {what} estimate overflows ({', '.join(f'{k} = {out[k]}' for k in bad)}): "
+            f"use smaller values of {FLAGS[what]}"
+        )
+    return out
 
 
 def cheapest_on_demand(catalog: Catalog, accelerator_id: str) -> tuple[float, str] | None:
@@ -89,7 +109,7 @@ def training(args: argparse.Namespace) -> dict[str, Any]:
     out["price_per_gpu_hour_usd"] = price
     out["cost_basis"] = basis
     out["cost_usd"] = compute.cost_usd(gpu_hours, price) if price is not None else None
-    return out
+    return check_finite(out, "training")
 
 
 def _fit_gpus(
@@ -147,7 +167,7 @@ def inference(args: argparse.Namespace) -> dict[str, Any]:
             else None
         ),
     }
-    return out
+    return check_finite(out, "inference")
 
 
 def power(args: argparse.Namespace) -> dict[str, Any]:
@@ -156,7 +176,7 @@ def power(args: argparse.Namespace) -> dict[str, Any]:
     pue = args.pue if args.pue is not None else 1.0
     hours = args.years * HOURS_PER_YEAR
     kwh = energy_kwh(args.watts, hours, pue=pue, utilization=args.utilization)
-    return {
+    out = {
         "watts": args.watts,
         "pue": pue,
         "years": args.years,
@@ -166,6 +186,7 @@ def power(args: argparse.Namespace) -> dict[str, Any]:
         "kwh": kwh,
         "cost_usd": kwh * args.usd_per_kwh,
     }
+    return check_finite(out, "power")
 
 
 _UNITS = {

@@ -741,7 +741,8 @@ def test_cli_argument_parsing_fuzz(
         (["plan", "{missing}"], 2),
         (["catalog", "--catalog", "{broken_catalog}"], 2),
         (["estimate", "training", "--params", "7B", "--tokens", "1T", "--gpu", "H1OO"], 2),
-        (["estimate", "power", "--watts", "1e308", "--years", "1e308", "--usd-per-kwh", "1e308"], 0),
+        (["estimate", "power", "--watts", "1e308", "--years", "1e308", "--usd-per-kwh", "1e308"], 2),
+        (["estimate", "power", "--watts", "10kW", "--years", "3y", "--usd-per-kwh", "0.1"], 0),
     ],
 )
 def test_cli_examples_from_the_fuzzer(argv: list[str], code: int, cli_paths: list[str], capsys):
