@@ -7,6 +7,7 @@ CatalogError with every problem; `planner catalog --catalog DIR` prints it and e
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "malformed_catalogs"
 NUMBER_FIX = "write digits only, e.g. 2.5, without units or currency signs"
 SOURCE_FIX = "required value is empty: give where the figures come from (a URL, or a dataset and its commit)"
 AS_OF_FIX = "required value is empty: give the date the figures were valid, e.g. 2025-06-30"
+
+CALENDAR_FIX = "is not a calendar date (month 01-12, day within the month): write it as YYYY-MM-DD, YYYY-MM or YYYY, e.g. 2025-06-30"
+LATEST_YEAR = datetime.date.today().year + 1  # as_of may be at most next year
+NUMBER_ONLY = "write digits only, e.g. 2.5, without units or currency signs"
+SKYPILOT_LAYOUTS = (
+    "(a raw SkyPilot file has InstanceType, AcceleratorName, AcceleratorCount, Price, Region; a normalised "
+    "one has provider, instance_type, accelerator, accelerator_count, price_hour_usd, region)"
+)
 
 # folder -> (location or None, message) of every problem, in order; paths are relative to the folder
 # ("" is the folder itself).
@@ -129,6 +138,103 @@ CASES: dict[str, list[tuple[str, str | None, str]]] = {
             "as_of must be a date like 2025-06-30, 2025-06 or 2025, got 'June 2026'",
         ),
     ],
+    # Figures far beyond any device: they used to crash the model (OverflowError, NaN in the solver).
+    "absurd_accelerator": [
+        ("accelerators.yaml", "accelerators[0].memory_gib (line 4)", "must be <= 100000 (got 1e+300)"),
+        (
+            "accelerators.yaml",
+            "accelerators[0].peak_tflops (line 6)",
+            "peak_tflops[bf16] must be <= 1e+06, got 1e+300",
+        ),
+        # YAML's true is not 1 GiB
+        (
+            "accelerators.yaml",
+            "accelerators[1].memory_gib (line 11)",
+            f"must be a number (got 'true'): {NUMBER_ONLY}",
+        ),
+    ],
+    "absurd_offerings": [
+        ("offerings.csv", "row 2, column gpus_per_instance", "must be <= 100000 (got 1000000000)"),
+        ("offerings.csv", "row 3, column on_demand_usd_per_hour", "must be <= 100000 (got 1e308)"),
+        (
+            "offerings.csv",
+            "row 4, column on_demand_usd_per_hour",
+            f"must be a finite number (got inf): {NUMBER_ONLY} (or leave the cell empty if the term is not sold)",
+        ),
+    ],
+    "impossible_dates": [
+        ("offerings.csv", "row 2, column as_of", f"as_of '2026-13' {CALENDAR_FIX}"),
+        ("offerings.csv", "row 3, column as_of", f"as_of '2026-02-30' {CALENDAR_FIX}"),
+        (
+            "offerings.csv",
+            "row 4, column as_of",
+            f"as_of '3026-01' is not between 2000 and {LATEST_YEAR}: give the date the figures were valid, "
+            "e.g. 2025-06-30",
+        ),
+        (
+            "offerings.csv",
+            "row 5, column as_of",
+            f"as_of '1900' is not between 2000 and {LATEST_YEAR}: give the date the figures were valid, "
+            "e.g. 2025-06-30",
+        ),
+    ],
+    # The file starts with a UTF-8 byte-order mark (read as such) and row 2 leaves price_scope empty
+    # (the default, instance); row 3 lacks a cell, which pandas used to pad silently.
+    "short_row": [
+        (
+            "offerings.csv",
+            "row 3",
+            "8 cells but the header has 9 columns: add the missing cells (leave a cell empty between two "
+            "commas when a value is not given)",
+        ),
+        ("offerings.csv", "row 4, column on_demand_usd_per_hour", "must be > 0 (got -6.0)"),
+    ],
+    # One message per problem: no second 'Tuple should have at least 1 item' for the bad server.
+    "datacenter_bad_figures": [
+        ("datacenter.yaml", "servers[0].gpus_per_server (line 4)", "must be <= 1024 (got 1000000000)"),
+        (
+            "datacenter.yaml",
+            "site.lead_time_months (line 21)",
+            "a lead time cannot be negative, got -1: write 0 for servers available at once",
+        ),
+        ("datacenter.yaml", "site.min_site_kw (line 23)", "must be <= 1e+07 (got 1e+300)"),
+    ],
+    "datacenter_no_servers": [
+        (
+            "datacenter.yaml",
+            "servers (line 1)",
+            "no servers: list at least one server you can buy (docs/datacenter.md shows one), or delete "
+            "datacenter.yaml to plan without an own data center",
+        )
+    ],
+    # SkyPilot catalogs (<cloud>/vms.csv), imported with the bundled accelerators.
+    "skypilot_empty": [("aws/vms.csv", None, "empty file: expected a SkyPilot vms.csv header row")],
+    "skypilot_bad_csv": [
+        (
+            "aws/vms.csv",
+            None,
+            "cannot read as CSV: Error tokenizing data. C error: Expected 9 fields in line 3, saw 11; check "
+            "the quotes and commas",
+        )
+    ],
+    "skypilot_missing_column": [
+        (
+            "aws/vms.csv",
+            "row 1",
+            f"not a SkyPilot vms.csv: missing column(s) Price {SKYPILOT_LAYOUTS}; found InstanceType, "
+            "AcceleratorName, AcceleratorCount, vCPUs, MemoryGiB, SpotPrice, Region, AvailabilityZone",
+        )
+    ],
+    "skypilot_all_skipped": [
+        (
+            "",
+            None,
+            "the catalog has no offerings: every row was skipped (kept 0 of 3 rows; skipped 2: accelerator "
+            "has no spec in accelerators.yaml (FOO-9000 x2); skipped 1: no accelerator in the row (CPU-only "
+            "or unnamed device)); use accelerator names that accelerators.yaml knows (add an alias for a "
+            "new name, docs/catalog.md), or a catalog folder",
+        )
+    ],
 }
 
 
@@ -157,7 +263,17 @@ def test_exact_problems_of_each_malformed_catalog(name: str):
     assert str(info.value) == rendered(expected)
 
 
-@pytest.mark.parametrize("name", ["bad_price_cell", "many_problems", "missing_file", "yaml_syntax"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bad_price_cell",
+        "many_problems",
+        "missing_file",
+        "yaml_syntax",
+        "absurd_accelerator",
+        "skypilot_empty",
+    ],
+)
 def test_the_cli_prints_the_same_message_and_exits_2(name: str, capsys: pytest.CaptureFixture[str]):
     assert main(["catalog", "--catalog", str(FIXTURES / name)]) == 2
     out, err = capsys.readouterr()

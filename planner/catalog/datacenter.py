@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from planner.catalog.aliases import NameIndex, name_key, suggest_words
-from planner.catalog.schema import StrictModel, check_as_of
+from planner.catalog.schema import CatalogModel, check_as_of
 from planner.catalog.validate import friendly_message
 from planner.errors import CatalogError, InputError, Problem, problems_from_validation
 from planner.units import USD, Fraction, format_usd, number_or_text, parse_hours, parse_months, parse_watts
@@ -90,7 +90,11 @@ def parse_whole_months(value: Any) -> int:
     """A lead time in whole months (730 h): bare numbers are months, text may carry a unit
     ('12 weeks', '90d'); a fraction of a month is rounded up (you cannot use a server earlier)."""
     months = parse_months(value)
-    return max(0, math.ceil(months - 1e-9))
+    if months < 0:
+        raise ValueError(
+            f"a lead time cannot be negative, got {value!r}: write 0 for servers available at once"
+        )
+    return math.ceil(months - 1e-9)
 
 
 Kilowatts = Annotated[
@@ -109,6 +113,24 @@ WholeMonths = Annotated[
 PositiveUSD = Annotated[USD, Field(gt=0)]
 NonNegativeUSD = Annotated[USD, Field(ge=0)]
 
+# Upper bounds: far above any real figure, low enough that the model's arithmetic stays finite
+# (a 1e300 price or power reached the solver as an unsolvable coefficient).
+MAX_GPUS_PER_SERVER = 1024  # the densest shipping system, a GB200 NVL72 rack, holds 72 GPUs
+MAX_SERVER_PRICE_USD = 1e8  # an NVL72 rack sells for about 3e6 USD
+MAX_SERVER_KW = 1e4  # an NVL72 rack draws about 132 kW
+MAX_SITE_KW = 1e7  # 10 GW: the largest announced AI campuses are 1-5 GW
+MAX_YEARS = 100.0  # a building's life; servers are written off in 3-6 years
+MAX_LEAD_TIME_MONTHS = 120  # 2023's worst GPU-server lead times were about 12 months
+ServerPriceUSD = Annotated[USD, Field(gt=0, le=MAX_SERVER_PRICE_USD)]
+ServerKilowatts = Annotated[Kilowatts, Field(gt=0, le=MAX_SERVER_KW)]
+SiteKilowatts = Annotated[Kilowatts, Field(gt=0, le=MAX_SITE_KW)]
+LifeYears = Annotated[Years, Field(gt=0, le=MAX_YEARS)]
+LeadTimeMonths = Annotated[WholeMonths, Field(ge=0, le=MAX_LEAD_TIME_MONTHS)]
+ElectricityUSDPerKWh = Annotated[USD, Field(ge=0, le=100)]  # 1,000x a typical industrial price (0.08)
+RentUSDPerKWMonth = Annotated[USD, Field(ge=0, le=1e5)]  # 500x the CBRE average asking rate (184)
+CapexUSDPerKW = Annotated[USD, Field(ge=0, le=1e7)]  # 800x the average build cost (11,700 USD/kW)
+OperationsUSDPerMonth = Annotated[USD, Field(ge=0, le=1e9)]  # 50,000x two staff (21,522 USD/month)
+
 FacilityModel = Literal["colocation", "own_facility"]
 FigureBasis = Literal["quoted", "derived", "assumption", "override"]
 OVERRIDE_SOURCE = "budget file (datacenter section)"
@@ -119,7 +141,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # -- records ------------------------------------------------------------------------------------
 
 
-class FigureSource(StrictModel):
+class FigureSource(CatalogModel):
     """Where one site figure comes from."""
 
     basis: FigureBasis = Field(
@@ -148,15 +170,15 @@ class FigureSource(StrictModel):
         return self
 
 
-class ServerConfig(StrictModel):
+class ServerConfig(CatalogModel):
     """A server you can buy: its accelerators, purchase price and power, with provenance."""
 
     id: str = Field(min_length=1, description="Unique id, e.g. 'hgx-h100-8gpu' (letters, digits, . _ -).")
     name: str | None = Field(default=None, description="Display name, e.g. 'Supermicro SYS-821GE-TNHR'.")
     accelerator: str = Field(min_length=1, description="Accelerator id or alias of the catalog.")
-    gpus_per_server: int = Field(gt=0, description="Accelerators per server.")
-    purchase_price_usd: PositiveUSD = Field(description="Price of one server, USD ('$296k').")
-    power_kw: Annotated[Kilowatts, Field(gt=0)] = Field(
+    gpus_per_server: int = Field(gt=0, le=MAX_GPUS_PER_SERVER, description="Accelerators per server.")
+    purchase_price_usd: ServerPriceUSD = Field(description="Price of one server, USD ('$296k').")
+    power_kw: ServerKilowatts = Field(
         description="Rated maximum IT power of one server, kW ('10.2kW'): what a colocation contract provisions."
     )
     price_basis: Literal["quoted", "derived", "override"] = Field(
@@ -190,7 +212,7 @@ class ServerConfig(StrictModel):
 _CHOICE_FIELDS = frozenset({"facility_model", "capex_accounting", "colocation_includes_power", "sources"})
 
 
-class SiteAssumptions(StrictModel):
+class SiteAssumptions(CatalogModel):
     """Where and how servers run. Defaults come from the catalog; a budget overrides any field."""
 
     facility_model: FacilityModel = Field(
@@ -198,32 +220,32 @@ class SiteAssumptions(StrictModel):
         description="'colocation': rent space and power per kW-month; 'own_facility': build, capex per kW.",
     )
     pue: float = Field(ge=1.0, le=5.0, description="Power usage effectiveness: facility / IT energy (>= 1).")
-    electricity_usd_per_kwh: NonNegativeUSD = Field(description="Electricity price, USD per kWh.")
-    colocation_usd_per_kw_month: NonNegativeUSD = Field(
+    electricity_usd_per_kwh: ElectricityUSDPerKWh = Field(description="Electricity price, USD per kWh.")
+    colocation_usd_per_kw_month: RentUSDPerKWMonth = Field(
         description="Colocation rent, USD per kW of contracted IT capacity per month (not x PUE)."
     )
     colocation_includes_power: bool = Field(
         default=False, description="True: the rent includes electricity (retail colocation); no power bill."
     )
-    facility_capex_usd_per_kw: NonNegativeUSD = Field(
+    facility_capex_usd_per_kw: CapexUSDPerKW = Field(
         description="Own facility: construction cost per kW of IT (critical) capacity, USD."
     )
-    facility_life_years: Annotated[Years, Field(gt=0)] = Field(
+    facility_life_years: LifeYears = Field(
         description="Own facility: years over which the building capex is amortized."
     )
     network_storage_capex_fraction: Fraction = Field(
         description="Networking + storage capex as a share of server capex ('23.5%')."
     )
-    operations_usd_per_month: NonNegativeUSD = Field(
+    operations_usd_per_month: OperationsUSDPerMonth = Field(
         description="Fixed staff/operations cost of running one site, USD per month."
     )
     maintenance_fraction_per_year: Fraction = Field(
         description="Hardware maintenance/support per year, share of capex (servers + network)."
     )
-    useful_life_years: Annotated[Years, Field(gt=0)] = Field(
+    useful_life_years: LifeYears = Field(
         description="Years over which servers are amortized (and after which they are retired)."
     )
-    lead_time_months: Annotated[WholeMonths, Field(ge=0)] = Field(
+    lead_time_months: LeadTimeMonths = Field(
         description="Months from order to production (delivery + installation), whole months."
     )
     residual_value_fraction: Fraction = Field(
@@ -233,10 +255,10 @@ class SiteAssumptions(StrictModel):
         default=None,
         description="Annual rate (nominal, compounded monthly) for amortization; None: straight-line, no interest.",
     )
-    min_site_kw: Annotated[Kilowatts, Field(ge=0)] | None = Field(
+    min_site_kw: Annotated[Kilowatts, Field(ge=0, le=MAX_SITE_KW)] | None = Field(
         default=None, description="Smallest contract, kW of IT capacity: an open site pays at least this."
     )
-    max_site_kw: Annotated[Kilowatts, Field(gt=0)] | None = Field(
+    max_site_kw: SiteKilowatts | None = Field(
         default=None, description="Most IT capacity the site can host, kW."
     )
     idle_power_fraction: Fraction = Field(
@@ -304,7 +326,7 @@ def site_override_fields() -> tuple[str, ...]:
     return tuple(n for n in SiteAssumptions.model_fields if n != "sources")
 
 
-class DatacenterCatalog(StrictModel):
+class DatacenterCatalog(CatalogModel):
     """The own-data-center part of a catalog: servers you can buy and the site they run in."""
 
     servers: tuple[ServerConfig, ...] = Field(min_length=1)
@@ -467,7 +489,7 @@ class DatacenterCatalog(StrictModel):
         return _validated(DatacenterCatalog, {"servers": chosen, "site": site}, source, "datacenter")
 
 
-class DatacenterOverrides(StrictModel):
+class DatacenterOverrides(CatalogModel):
     """The ``datacenter:`` section of a budget file: switch own-DC supply on or off and change
     any default. Site fields left out keep the catalog's value; write ``null`` to clear an
     optional one (cost_of_capital, min_site_kw, max_site_kw)."""
@@ -480,26 +502,26 @@ class DatacenterOverrides(StrictModel):
     extra_servers: list[ServerConfig] = Field(
         default_factory=list, description="Custom server configurations (same fields as the catalog's)."
     )
-    server_prices_usd: dict[str, PositiveUSD] = Field(
+    server_prices_usd: dict[str, ServerPriceUSD] = Field(
         default_factory=dict, description="Purchase price per server id, USD ('$250k')."
     )
     # Site fields (same meaning, units and bounds as SiteAssumptions; None: keep the catalog's).
     facility_model: FacilityModel | None = None
     pue: Annotated[float, Field(ge=1.0, le=5.0)] | None = None
-    electricity_usd_per_kwh: NonNegativeUSD | None = None
-    colocation_usd_per_kw_month: NonNegativeUSD | None = None
+    electricity_usd_per_kwh: ElectricityUSDPerKWh | None = None
+    colocation_usd_per_kw_month: RentUSDPerKWMonth | None = None
     colocation_includes_power: bool | None = None
-    facility_capex_usd_per_kw: NonNegativeUSD | None = None
-    facility_life_years: Annotated[Years, Field(gt=0)] | None = None
+    facility_capex_usd_per_kw: CapexUSDPerKW | None = None
+    facility_life_years: LifeYears | None = None
     network_storage_capex_fraction: Fraction | None = None
-    operations_usd_per_month: NonNegativeUSD | None = None
+    operations_usd_per_month: OperationsUSDPerMonth | None = None
     maintenance_fraction_per_year: Fraction | None = None
-    useful_life_years: Annotated[Years, Field(gt=0)] | None = None
-    lead_time_months: Annotated[WholeMonths, Field(ge=0)] | None = None
+    useful_life_years: LifeYears | None = None
+    lead_time_months: LeadTimeMonths | None = None
     residual_value_fraction: Fraction | None = None
     cost_of_capital: Fraction | None = None
-    min_site_kw: Annotated[Kilowatts, Field(ge=0)] | None = None
-    max_site_kw: Annotated[Kilowatts, Field(gt=0)] | None = None
+    min_site_kw: Annotated[Kilowatts, Field(ge=0, le=MAX_SITE_KW)] | None = None
+    max_site_kw: SiteKilowatts | None = None
     idle_power_fraction: Fraction | None = None
     load_power_fraction: Annotated[Fraction, Field(gt=0)] | None = None
     capex_accounting: Literal["amortized", "upfront"] | None = None
@@ -581,9 +603,12 @@ def datacenter_from_data(
     try:
         dc = DatacenterCatalog.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        paths = [".".join(str(p) for p in e["loc"] if not str(p).startswith("function-")) for e in errors]
         problems = []
-        for err in exc.errors(include_url=False):
-            path = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        for err, path in zip(errors, paths, strict=True):
+            if err["type"] == "too_short" and any(p.startswith(f"{path}.") for p in paths):
+                continue  # pydantic counts the bad items as missing: their own problems say why
             problems.append(Problem(_file_message(err), *locate(path or None)))
         return None, problems
     if accelerators is None:
@@ -602,6 +627,11 @@ def _file_message(err: Mapping[str, Any]) -> str:
     """friendly_message, with datacenter.yaml's own wording for missing and unknown fields."""
     if err["type"] == "missing":
         return "required field is missing"
+    if err["type"] == "too_short" and err["loc"] == ("servers",):
+        return (
+            "no servers: list at least one server you can buy (docs/datacenter.md shows one), "
+            "or delete datacenter.yaml to plan without an own data center"
+        )
     if err["type"] == "extra_forbidden":
         name = str(err["loc"][-1]) if err["loc"] else ""
         hint = suggest_words(name, _ALL_FIELDS)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pandas as pd
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -221,100 +219,83 @@ def _chain(locators: Sequence[tuple[int, Locator]]) -> Locator:
 def read_offerings_csv(path: Path, problems: list[Problem]) -> tuple[list[Offering], Locator]:
     """Validate every row of an offerings CSV; problems are appended to `problems`.
 
-    Rows are numbered as in a spreadsheet: the header is row 1. Blank rows are ignored.
+    Rows are numbered as in a spreadsheet: the header is row 1. Blank rows are ignored; an empty
+    cell means "not given" (the field's default). A row with more or fewer cells than the header
+    is reported and not read (its values would land in the wrong columns); the other rows are.
     """
     source = str(path)
-    header = _csv_header(path, source, problems)
-    if header is None:
+    table = _csv_table(path, source, problems)
+    if table is None:
         return [], _row_locator(source, [])
+    header, data = table
     file_problems = check_columns(header, source, OFFERING_COLUMNS, REQUIRED_OFFERING_COLUMNS)
-    unusable = len(set(header)) != len(header) or not set(REQUIRED_OFFERING_COLUMNS) <= set(header)
-    if unusable:  # rows cannot be read reliably: report the header only
-        problems += file_problems
-        return [], _row_locator(source, [])
     problems += file_problems
-    frame = _read_cells(path, len(header), source, problems)
-    if frame is None:
-        return [], _row_locator(source, [])
-    frame.columns = header
-    columns = [c for c in header if c in OFFERING_COLUMNS]
-    cells = [[None if not v or v.isspace() else v for v in frame[c].tolist()] for c in columns]
-    records: list[dict[str, str | None]] = []
-    rows: list[int] = []  # file row of each record (header = row 1); blank lines are skipped
-    width = len(columns)
-    for i, values in enumerate(zip(*cells, strict=True)):
-        if values.count(None) != width:
-            records.append(dict(zip(columns, values, strict=True)))
-            rows.append(i + 2)
+    if len(set(header)) != len(header) or not set(REQUIRED_OFFERING_COLUMNS) <= set(header):
+        return [], _row_locator(source, [])  # rows cannot be read reliably: report the header only
+    width = len(header)
+    keep = [(i, name) for i, name in enumerate(header) if name in OFFERING_COLUMNS]
+    records: list[dict[str, str]] = []
+    rows: list[int] = []  # file row of each record (header = row 1)
+    for number, cells in data:
+        if len(cells) != width and not _fits(cells, width, source, number, problems):
+            continue
+        records.append({name: cells[i] for i, name in keep if cells[i] and not cells[i].isspace()})
+        rows.append(number)
     locate = _row_locator(source, rows)
     offerings, kept = _validate_models(Offering, records, locate, problems)
     return offerings, _subset(locate, kept)
 
 
-def _read_cells(path: Path, width: int, source: str, problems: list[Problem]) -> pd.DataFrame | None:
-    """All cells as text, with pandas' C parser; a file it cannot read exactly (rows longer than
-    the header, which it would shift or cut, or bad quoting) is re-read row by row with the csv
-    module: rows with extra non-empty cells or an unclosed quote become problems (None returned),
-    extra empty cells are dropped."""
-    frame: pd.DataFrame | None = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        try:
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False
-            )
-        except pd.errors.ParserError:
-            frame = None
-    if frame is not None and not caught:
-        return frame
-    rows, found = _csv_rows(path, width, source)  # the slow, exact path: rare
-    if found:
-        problems += found
-        return None
-    return pd.DataFrame([(row + [""] * width)[:width] for row in rows], columns=range(width), dtype=str)
+def _fits(cells: list[str], width: int, source: str, row: int, problems: list[Problem]) -> bool:
+    """A row whose cell count differs from the header's: extra empty cells (a trailing comma) are
+    harmless; extra non-empty cells or missing cells are a problem (values would shift)."""
+    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+        return True
+    if len(cells) > width:
+        fix = "quote a cell that contains a comma, or remove the extra cells"
+    else:
+        fix = "add the missing cells (leave a cell empty between two commas when a value is not given)"
+    problems.append(
+        Problem(
+            f"{len(cells)} cells but the header has {width} columns: {fix}",
+            source=source,
+            location=f"row {row}",
+        )
+    )
+    return False
 
 
-def _csv_rows(path: Path, width: int, source: str) -> tuple[list[list[str]], list[Problem]]:
-    """Data rows of a CSV read with the csv module, and the rows that cannot be read exactly."""
-    rows: list[list[str]] = []
-    problems = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, strict=True)
-        try:
-            next(reader, None)
-            for row in reader:
-                rows.append(row)
-                if len(row) > width and any(cell.strip() for cell in row[width:]):
-                    problems.append(
-                        Problem(
-                            f"{len(row)} cells but the header has {width} columns: quote a cell that "
-                            "contains a comma, or remove the extra cells",
-                            source=source,
-                            location=f"row {reader.line_num}",
-                        )
-                    )
-        except csv.Error as exc:
-            reason = str(exc)
-            if "end of data" in reason:
-                reason = 'a quoted cell is never closed; close its quote (")'
-            else:
-                reason = f"CSV syntax error: {reason}; check the quotes"
-            problems.append(Problem(reason, source=source, location=f"row {reader.line_num}"))
-    return rows, problems
-
-
-def _csv_header(path: Path, source: str, problems: list[Problem]) -> list[str] | None:
-    """The header row, stripped; None (with a problem) for an unreadable or empty file."""
+def _csv_table(
+    path: Path, source: str, problems: list[Problem]
+) -> tuple[list[str], list[tuple[int, list[str]]]] | None:
+    """The stripped header and the non-blank data rows (spreadsheet row number, cells) of a CSV;
+    None (with a problem) for a file that is empty, not UTF-8 or not valid CSV. A UTF-8 byte-order
+    mark (spreadsheet exports write one) is dropped."""
+    rows: list[tuple[int, list[str]]] = []
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, strict=True)
+            number = 0  # the last row read; a syntax error is in the next one
+            header = next(reader, None)
+            number = 1
+            for number, cells in enumerate(reader, start=2):
+                if any(cell and not cell.isspace() for cell in cells):
+                    rows.append((number, cells))
     except UnicodeDecodeError as exc:
         problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=source))
+        return None
+    except csv.Error as exc:
+        reason = str(exc)
+        if "end of data" in reason:
+            reason = 'a quoted cell is never closed; close its quote (")'
+        else:
+            reason = f"CSV syntax error: {reason}; check the quotes"
+        problems.append(Problem(reason, source=source, location=f"row {number + 1}"))
         return None
     if not header:
         problems.append(Problem("empty file: expected a header row and at least one offering", source=source))
         return None
-    return [h.strip() for h in header]
+    return [h.strip() for h in header], rows
 
 
 def _row_locator(source: str, rows: Sequence[int]) -> Locator:
@@ -424,7 +405,37 @@ def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | N
 def _fast_yaml(text: str, source: str) -> Any:
     """planner.io.parse_yaml with libyaml's C parser when available (8x faster); a broken file is
     re-read by the pure-Python parser to report the error with line and column."""
-    return parse_yaml(text, source=source, fast=True)
+    try:
+        return parse_yaml(text, source=source, fast=True)
+    except InputError:
+        raise
+    except ValueError as exc:  # PyYAML builds dates itself and fails on 2026-02-30 without a line
+        raise InputError([_bad_date_problem(text, source, exc)]) from None
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+def _bad_date_problem(text: str, source: str, exc: ValueError) -> Problem:
+    """The YAML date that cannot be built (month 13, 30 February), with its line and column."""
+    constructor = yaml.SafeLoader("")
+    stack = [_compose(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
+            try:
+                constructor.construct_yaml_timestamp(node)
+            except ValueError:
+                return Problem(
+                    f"{node.value!r} is not a calendar date ({exc}): write it as YYYY-MM-DD, e.g. 2025-06-30",
+                    source=source,
+                    location=f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}",
+                )
+        elif isinstance(node, yaml.SequenceNode):
+            stack += reversed(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack += [n for pair in reversed(node.value) for n in reversed(pair)]
+    return Problem(f"cannot read the file: {exc}", source=source)
 
 
 def _yaml_locator(source: str, key: str, root: Callable[[], yaml.Node | None]) -> Locator:

@@ -9,23 +9,47 @@ A catalog folder holds:
 
 from __future__ import annotations
 
+import datetime
+import functools
+import math
 import re
-from typing import Literal
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.enums import CLOUD_TERMS, Precision, Term
 
-_AS_OF_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_AS_OF_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+EARLIEST_AS_OF_YEAR = 2000
+"""No catalog figure predates 2000: the first GPU used for general computing shipped around then."""
 
 
 def check_as_of(v: object) -> str:
-    """A date of validity as text: YYYY-MM-DD, YYYY-MM or YYYY (YAML dates are accepted)."""
+    """A date of validity as text: YYYY-MM-DD, YYYY-MM or YYYY (YAML dates are accepted).
+
+    It must be a real calendar date between 2000 and next year (a quote may be valid from next year)."""
     if v is None:
         raise ValueError("required value is empty: give the date the figures were valid, e.g. 2025-06-30")
     text = str(v).strip()
-    if not _AS_OF_RE.match(text):
+    m = _AS_OF_RE.match(text)
+    if not m:
         raise ValueError(f"as_of must be a date like 2025-06-30, 2025-06 or 2025, got {v!r}")
+    year, month, day = (int(g) if g else 1 for g in m.groups())
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        raise ValueError(
+            f"as_of {text!r} is not a calendar date (month 01-12, day within the month): "
+            "write it as YYYY-MM-DD, YYYY-MM or YYYY, e.g. 2025-06-30"
+        ) from None
+    latest = datetime.date.today().year + 1
+    if not EARLIEST_AS_OF_YEAR <= year <= latest:
+        raise ValueError(
+            f"as_of {text!r} is not between {EARLIEST_AS_OF_YEAR} and {latest}: "
+            "give the date the figures were valid, e.g. 2025-06-30"
+        )
     return text
 
 
@@ -36,7 +60,50 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
-class Provenance(StrictModel):
+class CatalogModel(StrictModel):
+    """A catalog record: YAML's true/false is refused where a number is expected (pydantic reads
+    true as 1, so `memory_gib: true` would be a 1 GiB device). The boolean is handed on as the text
+    'true'/'false', which the number field then refuses with its usual 'must be a number' message."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kinds = set(map(type, data.values()))  # fast: CSV rows hold text and None only
+        if bool not in kinds and dict not in kinds:  # a dict may hold booleans (peak_tflops)
+            return data
+        numeric = _numeric_fields(cls)
+        return {k: _bool_as_text(v) if k in numeric else v for k, v in data.items()}
+
+
+def _bool_as_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Mapping):
+        return {k: _bool_as_text(x) for k, x in value.items()}
+    return value
+
+
+@functools.cache
+def _numeric_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Fields of `model` whose type holds a number and no boolean."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if (kinds := _scalar_types(info.annotation)) & {int, float} and bool not in kinds
+    )
+
+
+def _scalar_types(annotation: Any) -> set[Any]:
+    """int, float, bool, ... named anywhere in an annotation (through Optional, Annotated, dict)."""
+    args = typing.get_args(annotation)
+    if not args:
+        return {annotation}
+    return {t for arg in args for t in _scalar_types(arg)}
+
+
+class Provenance(CatalogModel):
     source: str = Field(min_length=1, description="Where the figures come from (URL, dataset + commit).")
     as_of: str = Field(description="Date the figures were valid: YYYY-MM-DD, YYYY-MM or YYYY.")
 
@@ -46,6 +113,14 @@ class Provenance(StrictModel):
         return check_as_of(v)
 
 
+MAX_PEAK_TFLOPS = 1e6
+"""Per device: 200x the fastest GPU in the bundled catalog, 8x a Cerebras WSE-3 wafer (125 PFLOPS)."""
+MAX_USD_PER_HOUR = 1e5
+"""Per instance: 10x the dearest offering in the bundled catalog (a 3,072-chip TPU slice, ~9,900 USD/h)."""
+MAX_EGRESS_USD_PER_GB = 100.0
+"""About 1,000x the internet egress price of any cloud (0.05-0.12 USD/GB)."""
+
+
 class Accelerator(Provenance):
     """One accelerator model. Tensor peaks are dense (no sparsity), per device."""
 
@@ -53,12 +128,16 @@ class Accelerator(Provenance):
     aliases: tuple[str, ...] = Field(default=(), description="Other names, matched case-insensitively.")
     vendor: str
     kind: Literal["gpu", "tpu", "asic"] = "gpu"
-    memory_gib: float = Field(gt=0, description="Device memory, GiB (HBM sizes are marketed in GiB).")
-    memory_bandwidth_gb_per_s: float = Field(gt=0, description="Device memory bandwidth, GB/s (1e9 B/s).")
+    # Upper bounds: far above any device (288 GiB, 8 TB/s, 5 PFLOPS, 1.4 kW in the bundled catalog;
+    # a Cerebras wafer: 21 PB/s, 125 PFLOPS, 23 kW), low enough that the model's arithmetic stays finite.
+    memory_gib: float = Field(gt=0, le=1e5, description="Device memory, GiB (HBM sizes are marketed in GiB).")
+    memory_bandwidth_gb_per_s: float = Field(
+        gt=0, le=1e8, description="Device memory bandwidth, GB/s (1e9 B/s)."
+    )
     peak_tflops: dict[Precision, float] = Field(
         description="Dense peak TFLOPS (TOPS for int8) per precision; absent = not supported natively."
     )
-    tdp_watts: float | None = Field(default=None, gt=0)
+    tdp_watts: float | None = Field(default=None, gt=0, le=1e5)
     interconnect: str | None = Field(default=None, description="Device-to-device link within a node.")
     form_factor: str | None = None
     release_year: int | None = Field(default=None, ge=2000, le=2100)
@@ -68,8 +147,12 @@ class Accelerator(Provenance):
     @classmethod
     def _positive_peaks(cls, v: dict[Precision, float]) -> dict[Precision, float]:
         for prec, tflops in v.items():
+            if math.isnan(tflops):
+                raise ValueError(f"peak_tflops[{prec.value}] must be a finite number, got nan")
             if not tflops > 0:
                 raise ValueError(f"peak_tflops[{prec.value}] must be > 0, got {tflops!r}")
+            if tflops > MAX_PEAK_TFLOPS:
+                raise ValueError(f"peak_tflops[{prec.value}] must be <= {MAX_PEAK_TFLOPS:g}, got {tflops!r}")
         return v
 
     def peak_flops_per_s(self, precision: Precision) -> float | None:
@@ -84,7 +167,9 @@ class Provider(Provenance):
     id: str = Field(min_length=1, description="Lowercase id, as in SkyPilot ('aws', 'gcp', 'lambda').")
     name: str
     kind: Literal["hyperscaler", "neocloud", "marketplace", "aggregator"]
-    egress_usd_per_gb: float | None = Field(default=None, ge=0, description="Internet egress, USD/GB.")
+    egress_usd_per_gb: float | None = Field(
+        default=None, ge=0, le=MAX_EGRESS_USD_PER_GB, description="Internet egress, USD/GB."
+    )
     notes: str | None = None
 
 
@@ -96,24 +181,30 @@ class Offering(Provenance):
     zone: str | None = None
     instance_type: str = Field(min_length=1)
     accelerator: str = Field(min_length=1, description="Canonical accelerator id.")
-    gpus_per_instance: int = Field(gt=0)
-    vcpus: float | None = Field(default=None, gt=0)
-    host_memory_gib: float | None = Field(default=None, gt=0)
-    on_demand_usd_per_hour: float | None = Field(default=None, gt=0)
-    spot_usd_per_hour: float | None = Field(default=None, gt=0)
-    reserved_1y_usd_per_hour: float | None = Field(default=None, gt=0)
-    reserved_3y_usd_per_hour: float | None = Field(default=None, gt=0)
+    # Upper bounds keep the model's numbers finite: 3,072 chips (a TPU slice) is the largest instance
+    # in the bundled catalog; a full TPU v5p pod has 8,960 chips.
+    gpus_per_instance: int = Field(gt=0, le=100_000)
+    vcpus: float | None = Field(default=None, gt=0, le=1e5)
+    host_memory_gib: float | None = Field(default=None, gt=0, le=1e6)
+    on_demand_usd_per_hour: float | None = Field(default=None, gt=0, le=MAX_USD_PER_HOUR)
+    spot_usd_per_hour: float | None = Field(default=None, gt=0, le=MAX_USD_PER_HOUR)
+    reserved_1y_usd_per_hour: float | None = Field(default=None, gt=0, le=MAX_USD_PER_HOUR)
+    reserved_3y_usd_per_hour: float | None = Field(default=None, gt=0, le=MAX_USD_PER_HOUR)
     reserved_1y_basis: Literal["quoted", "derived"] | None = Field(
         default=None, description="'quoted': the price appears in a source; 'derived': discount applied."
     )
     reserved_3y_basis: Literal["quoted", "derived"] | None = None
     reserved_source: str | None = Field(default=None, description="Source of the reserved prices/discount.")
     reserved_as_of: str | None = None
-    capacity_max_instances: int | None = Field(default=None, gt=0, description="Most instances obtainable.")
+    capacity_max_instances: int | None = Field(
+        default=None, gt=0, le=10_000_000, description="Most instances obtainable."
+    )
     cluster_interconnect: str | None = Field(
         default=None, description="Node-to-node fabric for multi-node jobs (None: not known to have one)."
     )
-    egress_usd_per_gb: float | None = Field(default=None, ge=0, description="None: provider default.")
+    egress_usd_per_gb: float | None = Field(
+        default=None, ge=0, le=MAX_EGRESS_USD_PER_GB, description="None: provider default."
+    )
     price_scope: Literal["instance", "accelerator_only", "host_only"] = Field(
         default="instance",
         description=(

@@ -42,7 +42,7 @@ from planner.catalog.aliases import NameIndex
 from planner.catalog.catalog import Catalog, ImportSummary
 from planner.catalog.schema import Offering, Provider
 from planner.catalog.validate import friendly_message
-from planner.errors import InputError
+from planner.errors import CatalogError, InputError, Problem
 
 RAW_COLUMNS: dict[str, str] = {
     "InstanceType": "instance_type",
@@ -336,19 +336,29 @@ def tpu_slice(name: str) -> tuple[str, int] | None:
     return f"tpu-{generation}", max(chips, 1)
 
 
-def detect_layout(columns: Sequence[str]) -> str:
-    """'raw' or 'normalised' from a header; anything else is an InputError naming both layouts."""
+def detect_layout(columns: Sequence[str], source: str | None = None) -> str:
+    """'raw' or 'normalised' from a header; anything else is a CatalogError naming both layouts
+    (and `source`, the file)."""
     cols = set(columns)
     if set(RAW_REQUIRED) <= cols:
         return "raw"
     if set(NORMALISED_REQUIRED) <= cols:
         return "normalised"
-    raise InputError(
-        "not a SkyPilot vms.csv: expected the columns "
-        + ", ".join(RAW_REQUIRED)
-        + " (raw SkyPilot) or "
-        + ", ".join(NORMALISED_REQUIRED)
-        + f" (normalised); found {', '.join(columns)}"
+    raw_missing = [c for c in RAW_REQUIRED if c not in cols]
+    normalised_missing = [c for c in NORMALISED_REQUIRED if c not in cols]
+    missing = min(raw_missing, normalised_missing, key=len)  # the layout the file is closer to
+    raise CatalogError(
+        [
+            Problem(
+                f"not a SkyPilot vms.csv: missing column(s) {', '.join(missing)} (a raw SkyPilot file has "
+                + ", ".join(RAW_REQUIRED)
+                + "; a normalised one has "
+                + ", ".join(NORMALISED_REQUIRED)
+                + f"); found {', '.join(columns)}",
+                source=source,
+                location="row 1" if source else None,
+            )
+        ]
     )
 
 
@@ -444,12 +454,20 @@ def _fmt(value: float | None) -> str:
 
 def read_vms_csv(path: Path, provider: str | None = None) -> pd.DataFrame:
     """Read one vms.csv (either layout) into the normalised columns, all cells as stripped text."""
+    source = str(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path} as CSV: {exc}") from None
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise CatalogError([Problem("empty file: expected a SkyPilot vms.csv header row", source)]) from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source)]) from None
+    except (OSError, pd.errors.ParserError) as exc:
+        reason = " ".join(str(exc).split())
+        raise CatalogError(
+            [Problem(f"cannot read as CSV: {reason}; check the quotes and commas", source)]
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    layout = detect_layout(list(frame.columns))
+    layout = detect_layout(list(frame.columns), source)
     if layout == "raw":
         frame = frame.rename(columns=RAW_COLUMNS)
         frame["provider"] = (provider or path.parent.name).strip().lower()
@@ -650,6 +668,8 @@ def load_skypilot(path: Path, base: Catalog) -> Catalog:
     offerings, duplicates = _drop_duplicates(offerings)
     providers, provider_notes = _providers_for(offerings, base.providers, path)
     summary = _merge_summaries(str(path), summaries, dropped, duplicates, (*invalid_notes, *provider_notes))
+    if not offerings:  # an empty catalog would plan as if no cloud sold anything
+        raise CatalogError([Problem(no_offerings_message(summary), source=str(path))])
     return Catalog(
         name=f"skypilot:{path.name}",
         accelerators=base.accelerators,
@@ -657,6 +677,18 @@ def load_skypilot(path: Path, base: Catalog) -> Catalog:
         offerings=offerings,
         path=path,
         import_summary=summary,
+    )
+
+
+def no_offerings_message(summary: ImportSummary) -> str:
+    """Why an import kept nothing: the summary's reasons on one line, and what to do."""
+    if summary.rows_read == 0:
+        return "the catalog has no offerings: its vms.csv files have a header but no rows"
+    reasons = "; ".join(line.strip() for line in str(summary).splitlines()[1:])
+    return (
+        f"the catalog has no offerings: every row was skipped (kept 0 of {summary.rows_read} rows; "
+        f"{reasons}); use accelerator names that accelerators.yaml knows (add an alias for a new "
+        "name, docs/catalog.md), or a catalog folder"
     )
 
 

@@ -58,6 +58,19 @@ def _field_hint(field: str) -> str | None:
     return None
 
 
+_BOUND_KINDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _not_finite(value: Any) -> bool:
+    """True for inf/nan as a float or as text ('nan', '-inf'), as pydantic reads them."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return False
+    try:
+        return not math.isfinite(float(value))
+    except (ValueError, OverflowError):
+        return False
+
+
 def friendly_message(err: Mapping[str, Any]) -> str:
     """One pydantic error as a sentence a catalog author can act on."""
     kind = err["type"]
@@ -70,6 +83,8 @@ def friendly_message(err: Mapping[str, Any]) -> str:
         return "required value is empty" + (f": {hint}" if hint else "")
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; docs/catalog.md lists the allowed fields)"
+    if kind in _BOUND_KINDS and _not_finite(value):  # nan fails the bound before the finite check
+        kind = "finite_number"
     if kind == "greater_than":
         return f"must be > {_number_text(ctx.get('gt'))}{got}"
     if kind == "greater_than_equal":
@@ -81,7 +96,8 @@ def friendly_message(err: Mapping[str, Any]) -> str:
         empty = (
             " (or leave the cell empty if the term is not sold)" if field.endswith("_usd_per_hour") else ""
         )
-        return f"must be a number{got}: write digits only, e.g. 2.5, without units or currency signs{empty}"
+        what = "a finite number" if kind == "finite_number" else "a number"
+        return f"must be {what}{got}: write digits only, e.g. 2.5, without units or currency signs{empty}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be a whole number{got}: write digits only, e.g. 8"
     if kind in ("literal_error", "enum"):

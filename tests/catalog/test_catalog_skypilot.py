@@ -24,7 +24,7 @@ from planner.catalog.skypilot import (
     gcp_host_accelerator,
     tpu_slice,
 )
-from planner.errors import InputError
+from planner.errors import CatalogError, InputError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalogs"
 RAW = FIXTURES / "skypilot_raw"
@@ -192,8 +192,15 @@ def test_layout_detection_and_bad_input(tmp_path: Path):
     bad = tmp_path / "aws"
     bad.mkdir()
     shutil.copy(FIXTURES / "tiny" / "offerings.csv", bad / "vms.csv")
-    with pytest.raises(InputError, match="expected the columns InstanceType"):
+    with pytest.raises(CatalogError) as info:
         load_catalog(tmp_path)
+    (problem,) = info.value.problems
+    assert (problem.source, problem.location) == (str(bad / "vms.csv"), "row 1")
+    # the file is closer to the normalised layout (it has provider, region, ...): its missing columns
+    assert problem.message.startswith(
+        "not a SkyPilot vms.csv: missing column(s) accelerator_count, price_hour_usd (a raw SkyPilot file "
+        "has InstanceType, AcceleratorName, AcceleratorCount, Price, Region; a normalised one has "
+    )
 
 
 def test_bad_count_is_counted(tmp_path: Path):
