@@ -69,12 +69,28 @@ class _FastLoader(_NoDuplicateKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader
     """libyaml's parser (8x faster) with the same safe constructor; used for large catalog files."""
 
 
+def _checked_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A YAML date (2026-02-30 is one to the parser) that is no calendar date is an error at its line
+    and column, not a ValueError from deep inside the parser."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.value!r} is not a calendar date ({exc}): write a date as YYYY-MM-DD, e.g. "
+            "2025-06-30 (or quote it if it is text)",
+            node.start_mark,
+        ) from None
+
+
 # PyYAML follows YAML 1.1, whose floats need a dot and a signed exponent: `1e3`, `1.5e9` and `2e-3`
 # would be read as strings (and `requests_per_s: 1e3` refused). YAML 1.2 reads them as numbers, and so
 # do both loaders (the same resolver, so a budget reads the same through either).
 _EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$")
 for _loader in (_Loader, _FastLoader):
     _loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+.0123456789"))
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _checked_timestamp)
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -130,7 +146,7 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
             source=source,
             location=where,
         )
-    if isinstance(exc, yaml.constructor.ConstructorError) and "appears twice" in what:
+    if isinstance(exc, yaml.constructor.ConstructorError) and ("appears twice" in what or "calendar" in what):
         return Problem(what, source=source, location=where)
     hint = next((h for needle, h in _HINTS if needle in what), None)
     context = ""

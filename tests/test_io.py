@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.errors import OutputError
+from planner.errors import InputError, OutputError
 from planner.io import atomic_write, parse_yaml
 from planner.workloads import InferenceService, load_budget
 
@@ -75,3 +75,14 @@ def test_a_file_where_a_folder_should_be_is_named(tmp_path: Path):
     with pytest.raises(OutputError, match=r"notes\.txt is a file, not a folder; nothing was changed"):
         atomic_write(tmp_path / "notes.txt" / "plan.json", "x")
     assert (tmp_path / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_impossible_yaml_date_is_an_error_at_its_line(fast: bool):
+    """2026-02-30 is a date to YAML's resolver; PyYAML's constructor then raised a bare ValueError."""
+    with pytest.raises(InputError) as info:
+        parse_yaml("name: x\nstart: 2026-02-30\n", source="b.yaml", fast=fast)
+    assert str(info.value) == (
+        "b.yaml: line 2, column 8: '2026-02-30' is not a calendar date (day is out of range for month): "
+        "write a date as YYYY-MM-DD, e.g. 2025-06-30 (or quote it if it is text)"
+    )

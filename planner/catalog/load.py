@@ -405,37 +405,7 @@ def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | N
 def _fast_yaml(text: str, source: str) -> Any:
     """planner.io.parse_yaml with libyaml's C parser when available (8x faster); a broken file is
     re-read by the pure-Python parser to report the error with line and column."""
-    try:
-        return parse_yaml(text, source=source, fast=True)
-    except InputError:
-        raise
-    except ValueError as exc:  # PyYAML builds dates itself and fails on 2026-02-30 without a line
-        raise InputError([_bad_date_problem(text, source, exc)]) from None
-
-
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-def _bad_date_problem(text: str, source: str, exc: ValueError) -> Problem:
-    """The YAML date that cannot be built (month 13, 30 February), with its line and column."""
-    constructor = yaml.SafeLoader("")
-    stack = [_compose(text)]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
-            try:
-                constructor.construct_yaml_timestamp(node)
-            except ValueError:
-                return Problem(
-                    f"{node.value!r} is not a calendar date ({exc}): write it as YYYY-MM-DD, e.g. 2025-06-30",
-                    source=source,
-                    location=f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}",
-                )
-        elif isinstance(node, yaml.SequenceNode):
-            stack += reversed(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack += [n for pair in reversed(node.value) for n in reversed(pair)]
-    return Problem(f"cannot read the file: {exc}", source=source)
+    return parse_yaml(text, source=source, fast=True)
 
 
 def _yaml_locator(source: str, key: str, root: Callable[[], yaml.Node | None]) -> Locator:

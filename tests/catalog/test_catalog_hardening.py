@@ -137,15 +137,16 @@ def test_impossible_dates_are_refused(text: str, why: str):
 
 
 def test_an_impossible_yaml_date_names_its_line(tmp_path: Path):
-    """PyYAML builds 2026-02-30 as a date itself and raised a bare ValueError (a traceback)."""
+    """PyYAML builds 2026-02-30 as a date itself and raised a bare ValueError (a traceback);
+    planner.io turns it into an error at its line and column, for catalogs and budgets alike."""
     acc = (MALFORMED / "bad_price_cell" / "accelerators.yaml").read_text()
     acc = acc.replace("as_of: 2026-01", "as_of: 2026-02-30", 1)
     folder = catalog_dir(tmp_path, HEADER + "alpha,us-east-1,x8,X1000,8,80.0,made up,2026-01\n", acc)
     assert problems_of(folder) == [
         (
             "line 8, column 10",
-            "'2026-02-30' is not a calendar date (day is out of range for month): write it as YYYY-MM-DD, "
-            "e.g. 2025-06-30",
+            "'2026-02-30' is not a calendar date (day is out of range for month): write a date as "
+            "YYYY-MM-DD, e.g. 2025-06-30 (or quote it if it is text)",
         )
     ]
 
