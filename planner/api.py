@@ -49,7 +49,12 @@ def resolve_catalog(budget: Budget, catalog: Catalog | str | Path | None) -> Cat
     if isinstance(catalog, Catalog):
         return catalog
     if catalog is not None:
-        return load_catalog(catalog)
+        if not isinstance(catalog, (str, Path)) or not str(catalog).strip():
+            raise InputError(
+                f"catalog must be a Catalog, a catalog folder (or SkyPilot catalog) path or 'default', "
+                f"got {catalog!r}"
+            )
+        return load_catalog(None if str(catalog) == "default" else catalog)
     if budget.catalog == "default":
         return load_catalog(None)
     path = Path(budget.catalog).expanduser()
@@ -168,8 +173,7 @@ def assemble_plan(model: Model, result: SolveResult, solver: SolverInfo, catalog
     allocations = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
     notes = []
     if result.status == "feasible":
-        gap = f"{result.mip_gap:.2%}" if result.mip_gap is not None else "unknown"
-        notes.append(f"time limit reached: this is the best plan found, proven within {gap} of optimal")
+        notes.append(time_limited_note(result.mip_gap))
     return Plan(
         name=model.budget.name,
         status=result.status,  # type: ignore[arg-type]
@@ -185,6 +189,18 @@ def assemble_plan(model: Model, result: SolveResult, solver: SolverInfo, catalog
         notes=notes,
         budget_usd=model.budget.constraints.budget_usd,
         horizon_months=model.timeline.months,
+    )
+
+
+def time_limited_note(gap: float | None) -> str:
+    """What a plan stopped by the time limit is worth: its proven gap, and plainly when the solver
+    had proven next to nothing (a gap near 100%: the plan may cost many times the optimum)."""
+    if gap is not None and gap < 0.5:
+        return f"time limit reached: this is the best plan found, proven within {gap:.2%} of optimal"
+    shown = "unknown" if gap is None else f"{gap:.2%}"
+    return (
+        f"time limit reached before the solver bounded the optimum (gap {shown}): this plan may cost "
+        "several times the cheapest one; raise the time limit (--time-limit) before relying on it"
     )
 
 

@@ -64,6 +64,9 @@ from planner.workloads import Budget, InferenceService, TrainingRun
 ZERO_DUAL_USD = 1e-3
 # Families whose rows are definitions, not limits a user could move.
 _DEFINITIONAL = {"one_cluster", "held"}
+# The re-solves' differences from the plan are only as good as the plan's proof: past a 0.1% gap
+# (the explanation's own re-solves stop at 0.01%) they are not computed for a time-limited plan.
+EXPLAIN_MAX_PLAN_GAP = 1e-3
 
 
 def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> None:
@@ -72,6 +75,17 @@ def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> N
     plan.binding = binding_constraints(
         model, plan, dataclasses.replace(opts.for_explanation(), deadline=None)
     )
+    gap = plan.solver.mip_gap
+    if plan.status != "optimal" and (gap is None or gap > EXPLAIN_MAX_PLAN_GAP):
+        shown = "an unknown gap" if gap is None else f"{gap:.2%}"
+        plan.notes.append(
+            "what-ifs and runner-ups not computed: each is the cost of a re-solved plan less this "
+            f"plan's, which is proven only within {shown} of optimal, so the difference could be off "
+            "by as much (a tighter deadline could even look cheaper); raise the time limit for a "
+            "plan proven optimal"
+        )
+        plan.binding += binding_caps(model, plan)
+        return
     quiet = opts.for_explanation()
     # Re-solves in order of what a reader asks first (explain_budget_s may not reach the last):
     # what relaxing the workloads' own limits is worth, why the runner-ups lost, latency targets.

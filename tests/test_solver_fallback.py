@@ -23,7 +23,7 @@ import planner
 import planner.api
 import planner.model.solve
 from planner.cli import main
-from planner.errors import SolverError
+from planner.errors import InputError, SolverError
 from planner.workloads import load_budget
 
 CATALOG = Path(__file__).resolve().parent / "fixtures" / "malformed_budgets" / "catalog"
@@ -147,6 +147,69 @@ def test_time_limit_with_a_plan_returns_it_labelled_with_its_gap(tmp_path, monke
     out = json.loads(capsys.readouterr().out)
     assert (out["status"], out["notes"], out["solver"]["mip_gap"]) == ("feasible", [note], 0.0125)
     assert out["solver"]["termination"] == "time limit reached"
+
+
+@pytest.mark.parametrize(("gap", "explained"), [(0.0125, False), (0.0005, True)])
+def test_a_time_limited_plan_is_explained_only_when_nearly_proven(tmp_path, monkeypatch, gap, explained):
+    """What-ifs and runner-ups are differences from the plan: against a plan proven only within
+    1.25% they could be off by as much, so they are left out with a note; at 0.05% they are computed.
+    (Simulated time limit, as above; the deadline what-ifs exist for this run when computed.)"""
+    real_solve = planner.api.solve
+    relabelled = {"n": 0}
+
+    def time_limited(prob, options):
+        result = real_solve(prob, options)
+        relabelled["n"] += 1
+        return dataclasses.replace(result, status="feasible", termination="time limit reached", mip_gap=gap)
+
+    monkeypatch.setattr(planner.api, "solve", time_limited)
+    plan = planner.plan(load_budget(budget_file(tmp_path)), explain=True)
+    assert relabelled["n"] == 1 and plan.status == "feasible"
+    skipped = [n for n in plan.notes if n.startswith("what-ifs and runner-ups not computed")]
+    if explained:
+        assert skipped == [] and any(w.name.startswith("deadline:pretrain") for w in plan.what_ifs)
+    else:
+        assert skipped == [
+            "what-ifs and runner-ups not computed: each is the cost of a re-solved plan less this plan's, "
+            "which is proven only within 1.25% of optimal, so the difference could be off by as much (a "
+            "tighter deadline could even look cheaper); raise the time limit for a plan proven optimal"
+        ]
+        assert plan.what_ifs == [] and plan.runner_ups == []
+        assert plan.binding  # shadow prices need no re-solve: still there
+
+
+def test_a_plan_with_nothing_proven_says_so():
+    assert planner.api.time_limited_note(1.0) == (
+        "time limit reached before the solver bounded the optimum (gap 100.00%): this plan may cost "
+        "several times the cheapest one; raise the time limit (--time-limit) before relying on it"
+    )
+    assert planner.api.time_limited_note(0.0125) == (
+        "time limit reached: this is the best plan found, proven within 1.25% of optimal"
+    )
+
+
+def test_plan_options_of_the_wrong_type_are_input_errors():
+    cases = {
+        "mip_gap": ("0.1", "plan option mip_gap must be a number, got '0.1'"),
+        "time_limit_s": (None, "plan option time_limit_s must be a number, got None"),
+        "explain_workers": (1.5, "plan option explain_workers must be a whole number or None, got 1.5"),
+        "explain": ("no", "plan option explain must be True or False, got 'no'"),
+        "solver": (3, "plan option solver must be text, got 3"),
+    }
+    for name, (value, message) in cases.items():
+        with pytest.raises(InputError) as info:
+            planner.api.PlanOptions.from_kwargs(**{name: value})
+        assert str(info.value) == message
+    with pytest.raises(InputError, match=r"^plan option deadline is set by the planner itself"):
+        planner.api.PlanOptions.from_kwargs(deadline=0.0)
+
+
+def test_the_catalog_argument_takes_default_and_refuses_other_types(tmp_path):
+    budget = load_budget(budget_file(tmp_path))
+    assert planner.plan(budget, catalog="default", explain=False).catalog == "default"
+    for bad in (3, {}, ""):
+        with pytest.raises(InputError, match=r"^catalog must be a Catalog, a catalog folder"):
+            planner.plan(budget, catalog=bad, explain=False)
 
 
 def test_infeasible_budget_exits_1_with_the_diagnosis(tmp_path, capsys):

@@ -69,6 +69,8 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     ``~/.sky/catalogs/v9``) or a single SkyPilot ``vms.csv``; SkyPilot catalogs take their
     accelerator specs and provider details from the bundled catalog.
     """
+    if path is not None and (not isinstance(path, (str, Path)) or not str(path).strip()):
+        raise InputError(f"a catalog is a folder (or SkyPilot vms.csv) path, got {path!r}")
     folder = bundled_catalog_dir() if path is None else Path(path).expanduser()
     if not folder.exists():
         raise InputError(f"catalog not found: {folder}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import typing
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -77,10 +78,18 @@ class PlanOptions:
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> PlanOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
+        """Options a caller gives (planner.plan(..., time_limit_s=30)), checked: InputError for an
+        unknown name, a value of the wrong type (a bool for a number, text for a flag) or out of range.
+        `deadline` is set by the planner itself, never by a caller (None is accepted)."""
+        known = {f.name for f in fields(cls)} - {"deadline"}
+        unknown = sorted(set(kwargs) - known - {"deadline"})
         if unknown:
             raise InputError(f"unknown plan option(s) {unknown}: allowed are {sorted(known)}")
+        if kwargs.get("deadline") is not None:  # None passes: dataclasses.asdict of a caller's options
+            raise InputError("plan option deadline is set by the planner itself: leave it out")
+        hints = typing.get_type_hints(cls)
+        for name, value in kwargs.items():
+            _check_type(name, value, hints[name])
         opts = cls(**kwargs)
         if opts.solver not in ("auto", "highs", "cbc"):
             raise InputError(f"solver must be 'auto', 'highs' or 'cbc', got {opts.solver!r}")
@@ -101,3 +110,31 @@ class PlanOptions:
         if opts.max_runner_ups < 0:
             raise InputError(f"max_runner_ups must be >= 0, got {opts.max_runner_ups!r}")
         return opts
+
+
+def _check_type(name: str, value: Any, hint: Any) -> None:
+    """InputError unless `value` fits the option's annotation (bool is not a number here)."""
+    args = typing.get_args(hint)
+    if value is None and type(None) in args:
+        return
+    kinds = (
+        [a for a in args if a is not type(None)]
+        if args and typing.get_origin(hint) is not Literal
+        else [hint]
+    )
+    for kind in kinds:
+        if typing.get_origin(kind) is Literal:
+            if isinstance(value, str):
+                return
+        elif kind is bool:
+            if isinstance(value, bool):
+                return
+        elif kind in (int, float):
+            is_number = isinstance(value, int if kind is int else (int, float))
+            if is_number and not isinstance(value, bool):
+                return
+    wanted = {bool: "True or False", int: "a whole number", float: "a number"}
+    expected = " or ".join(
+        "text" if typing.get_origin(k) is Literal else wanted.get(k, str(k)) for k in kinds
+    ) + (" or None" if type(None) in args else "")
+    raise InputError(f"plan option {name} must be {expected}, got {value!r}")
