@@ -88,8 +88,21 @@ def check_references(budget: Budget, catalog: Catalog, source: str | None = None
             problems += _beyond_context(w, arch, source, f"workloads[{i}]")
         for j, a in enumerate(w.accelerators or []):
             check_accelerator(a, f"workloads[{i}].accelerators[{j}]")
+    problems += _datacenter_problems(budget, catalog, source)
     if problems:
         raise InputError(problems)
+
+
+def _datacenter_problems(budget: Budget, catalog: Catalog, source: str | None) -> list[Problem]:
+    """The ``datacenter:`` section against the catalog's servers and site, even with enabled: false
+    (a section kept to switch back on should not hide a typo until then)."""
+    if budget.datacenter is None or catalog.datacenter is None:
+        return []
+    try:
+        catalog.datacenter.merged(budget.datacenter, accelerators=catalog.accelerator_index, source=source)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _too_small(

@@ -12,7 +12,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.catalog.datacenter import DatacenterOverrides
 from planner.catalog.schema import StrictModel
@@ -216,6 +224,33 @@ class InferenceService(_Workload):
             raise ValueError(f"requests per second must be finite numbers, got {v!r}")
         return v
 
+    @field_validator("end_month")
+    @classmethod
+    def _end_matches_list(cls, v: int | None, info: ValidationInfo) -> int | None:
+        # A per-month list already says when the service ends (after its last value): two ends that
+        # disagree would leave months of replicas at zero demand, or cut the list, silently.
+        rps, start = info.data.get("requests_per_s"), info.data.get("start_month")
+        if v is None or not isinstance(rps, list) or not rps or start is None or v <= start:
+            return v  # end_month <= start_month: _shape says so
+        end = start + len(rps)
+        if v == end:
+            return v
+        if v > end:
+            fix = (
+                f"extend the list to {v - start} values (one per month up to end_month; 0 for a month "
+                "without demand), or leave end_month out to end the service after the list"
+            )
+        else:
+            fix = (
+                f"shorten the list to {v - start} values (months {start} to {v - 1}), or leave end_month "
+                "out to serve every month of the list"
+            )
+        raise ValueError(
+            f"end_month {v} disagrees with the requests_per_s list, which gives months {start} to "
+            f"{end - 1} ({len(rps)} values from start_month {start}) and so ends the service at month "
+            f"{end}: {fix}"
+        )
+
     @model_validator(mode="after")
     def _shape(self) -> InferenceService:
         has_single = self.input_tokens is not None or self.output_tokens is not None
@@ -359,6 +394,51 @@ class Constraints(StrictModel):
         return self
 
 
+def _end_month(w: TrainingRun | InferenceService) -> float:
+    """Month a workload needs the horizon to reach: a run's deadline, the end of a service's
+    per-month list, or else the end of its first month."""
+    if isinstance(w, TrainingRun):
+        return w.end_month
+    if isinstance(w.requests_per_s, list):
+        return float(w.start_month + len(w.requests_per_s))
+    return float(w.start_month + 1)
+
+
+def _shorten(w: TrainingRun | InferenceService) -> str:
+    if isinstance(w, InferenceService) and isinstance(w.requests_per_s, list):
+        return "shorten its requests_per_s list or move its start_month"
+    return (
+        "shorten its deadline_days or start_month" if isinstance(w, TrainingRun) else "move its start_month"
+    )
+
+
+def _within_horizon(
+    w: TrainingRun | InferenceService, info: ValidationInfo
+) -> TrainingRun | InferenceService:
+    """A workload that needs months past a given horizon_months is refused (months past the
+    horizon would be cut silently). Runs per workload, so the problem names it and comes with
+    the file's other problems."""
+    horizon = info.data.get("horizon_months")
+    end = _end_month(w)
+    if horizon is None or end <= horizon + 1e-9:
+        return w
+    need = math.ceil(end - 1e-9)
+    if need > MAX_HORIZON_MONTHS:
+        fix = f"{_shorten(w)} (plans cover at most {MAX_HORIZON_MONTHS} months)"
+    elif isinstance(w, InferenceService) and isinstance(w.requests_per_s, list):
+        fix = f"raise horizon_months to {need} or shorten the list"
+    else:
+        fix = f"raise horizon_months to {need} or move the workload"
+    if isinstance(w, TrainingRun):
+        what = f"runs to month {end:.2f}"
+    elif isinstance(w.requests_per_s, list):
+        n = len(w.requests_per_s)
+        what = f"runs to month {need} (requests_per_s lists {n} months from start_month {w.start_month})"
+    else:
+        what = f"starts in month {w.start_month}"
+    raise ValueError(f"workload {w.name!r} {what} but horizon_months is {horizon}: {fix}")
+
+
 class Budget(StrictModel):
     """A budget file: workloads over a horizon, constraints, and the catalog to plan on."""
 
@@ -373,7 +453,7 @@ class Budget(StrictModel):
         description="Planning horizon; default: 12 or enough to cover every workload.",
     )
     constraints: Constraints = Field(default_factory=Constraints)
-    workloads: list[Workload] = Field(min_length=1)
+    workloads: list[Annotated[Workload, AfterValidator(_within_horizon)]] = Field(min_length=1)
     datacenter: DatacenterOverrides | None = Field(
         default=None,
         description="Own data center: overrides of the catalog's servers and site (enabled: false to plan without it).",
@@ -407,35 +487,22 @@ class Budget(StrictModel):
 
     @model_validator(mode="after")
     def _fits_horizon(self) -> Budget:
-        if self.horizon_months is None:
-            if self.horizon > MAX_HORIZON_MONTHS:
-                last = max(self.workloads, key=_end_month)
-                raise ValueError(
-                    f"workload {last.name!r} runs to month {_end_month(last):,.2f}, beyond the "
-                    f"{MAX_HORIZON_MONTHS}-month limit of a plan: shorten its deadline_days or start_month"
-                )
-            return self
-        for w in self.workloads:
-            end = _end_month(w)
-            if end > self.horizon_months + 1e-9:
-                fix = (
-                    f"raise horizon_months to {math.ceil(end)} or move the workload"
-                    if math.ceil(end) <= MAX_HORIZON_MONTHS
-                    else f"shorten its deadline_days or start_month (plans cover at most {MAX_HORIZON_MONTHS} months)"
-                )
-                raise ValueError(
-                    f"workload {w.name!r} runs to month {end:.2f} but horizon_months is {self.horizon_months}: {fix}"
-                )
+        # A given horizon_months is checked per workload (_within_horizon), located at the workload.
+        if self.horizon_months is None and self.horizon > MAX_HORIZON_MONTHS:
+            last = max(self.workloads, key=_end_month)
+            raise ValueError(
+                f"workload {last.name!r} runs to month {_end_month(last):,.2f}, beyond the "
+                f"{MAX_HORIZON_MONTHS}-month limit of a plan: {_shorten(last)}"
+            )
         return self
 
     @property
     def horizon(self) -> int:
-        """Horizon in months: the given one, or max(12, the month the last training run ends)."""
+        """Horizon in months: the given one, or max(12, the month the last workload needs: a training
+        run's deadline rounded up, a service's first month or the end of its per-month list)."""
         if self.horizon_months is not None:
             return self.horizon_months
-        ends = [math.ceil(w.end_month - 1e-9) for w in self.workloads if isinstance(w, TrainingRun)]
-        ends += [w.start_month + 1 for w in self.workloads if isinstance(w, InferenceService)]
-        return max([12, *ends])
+        return max([12, *(math.ceil(_end_month(w) - 1e-9) for w in self.workloads)])
 
     @property
     def base_dir(self) -> Path:
@@ -452,11 +519,6 @@ class Budget(StrictModel):
         if source is not None:
             self._source = source
         return self
-
-
-def _end_month(w: TrainingRun | InferenceService) -> float:
-    """Month a workload needs the horizon to reach: a run's deadline, a service's first month."""
-    return w.end_month if isinstance(w, TrainingRun) else float(w.start_month + 1)
 
 
 def _allow_list(v: list[Any] | None, field: str, item: str) -> list[Any] | None:

@@ -14,7 +14,7 @@ import pytest
 import planner
 from planner.cli import main
 from planner.errors import InputError
-from planner.workloads import load_budget
+from planner.workloads import InferenceService, load_budget, parse_budget
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "malformed_budgets"
 
@@ -81,6 +81,34 @@ SINGLE = {
     "empty_workloads.yaml": (
         "{file}: workloads: must list at least one workload: a training run (kind: training) "
         "or an inference service (kind: inference)"
+    ),
+    # Months: every workload within a given horizon; a per-month list says when a service ends.
+    "training_beyond_horizon.yaml": (
+        "{file}: workloads[0]: workload 'pretrain' runs to month 6.99 but horizon_months is 6: raise "
+        "horizon_months to 7 or move the workload"
+    ),
+    "list_beyond_horizon.yaml": (
+        "{file}: workloads[0]: workload 'chat' runs to month 8 (requests_per_s lists 8 months from "
+        "start_month 0) but horizon_months is 6: raise horizon_months to 8 or shorten the list"
+    ),
+    "end_month_after_list.yaml": (
+        "{file}: workloads[0].end_month: end_month 5 disagrees with the requests_per_s list, which gives "
+        "months 0 to 1 (2 values from start_month 0) and so ends the service at month 2: extend the list "
+        "to 5 values (one per month up to end_month; 0 for a month without demand), or leave end_month "
+        "out to end the service after the list"
+    ),
+    # The datacenter: section, where the budget alone shows the mistake.
+    "datacenter_duplicate_extra_server.yaml": (
+        "{file}: datacenter.extra_servers: duplicate server id: extra_servers[1] 'BOX-1' repeats "
+        "extra_servers[0] 'box1' (ids match ignoring case, '-', '_' and '.'): give each server its own id"
+    ),
+    "datacenter_unknown_server.yaml": (
+        "{file}: datacenter.servers[0]: unknown server 'hgx-h1OO' (did you mean hgx-h100-8gpu?); known "
+        "servers: hgx-h100-8gpu, dgx-a100-40gb"
+    ),
+    "datacenter_min_above_max.yaml": (
+        "{file}: datacenter.max_site_kw: max_site_kw (100) is smaller than min_site_kw (300): raise "
+        "max_site_kw or lower min_site_kw (both in kW)"
     ),
     # Sizes only the model zoo can check: the run's FLOPs (6·N·D) and the model's context.
     "training_too_small.yaml": (
@@ -264,3 +292,53 @@ def test_unreadable_and_missing_files(tmp_path: Path, capsys: pytest.CaptureFixt
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"name: \xff\xfe\n")
     assert plan_error(binary, capsys) == f"{binary}: not UTF-8 text (invalid start byte at byte 6)"
+
+
+SERVICE = {"kind": "inference", "model": "llama-2-7b", "input_tokens": 512, "output_tokens": 128}
+
+
+def test_a_workload_past_the_horizon_comes_with_the_other_problems():
+    """The horizon check runs per workload, so it is located and reported with the rest of the file."""
+    with pytest.raises(InputError) as info:
+        parse_budget(
+            {
+                "name": "b",
+                "horizon_months": 3,
+                "workloads": [
+                    {"name": "a", **SERVICE, "requests_per_s": [1, 2, 3, 4]},
+                    {"name": "b", **SERVICE, "requests_per_s": 5, "colour": "red"},
+                ],
+            },
+            source="b.yaml",
+        )
+    assert [(p.location, p.message[:30]) for p in info.value.problems] == [
+        ("workloads[0]", "workload 'a' runs to month 4 ("),
+        ("workloads[1].colour", "unknown field 'colour': allowe"),
+    ]
+
+
+def test_the_default_horizon_covers_a_per_month_list():
+    """No horizon_months: 12 months, or as many as the list needs (start_month 3 + 15 values = 18)."""
+    budget = parse_budget({"name": "b", "workloads": [{"name": "a", **SERVICE, "requests_per_s": [1] * 5}]})
+    assert budget.horizon == 12
+    long = {"name": "a", **SERVICE, "requests_per_s": [1] * 15, "start_month": 3}
+    assert parse_budget({"name": "b", "workloads": [long]}).horizon == 18
+    with pytest.raises(InputError) as info:
+        parse_budget({"name": "b", "workloads": [{**long, "requests_per_s": [1] * 118}]}, source="b.yaml")
+    assert str(info.value) == (
+        "b.yaml: workload 'a' runs to month 121.00, beyond the 120-month limit of a plan: shorten its "
+        "requests_per_s list or move its start_month"
+    )
+
+
+def test_end_month_that_agrees_with_the_list_is_accepted():
+    """end_month equal to start_month + the list's length says the same thing twice: no error."""
+    spec = {"name": "a", **SERVICE, "requests_per_s": [1, 2, 0, 0, 0], "start_month": 1, "end_month": 6}
+    [service] = parse_budget({"name": "b", "workloads": [spec]}).workloads
+    assert isinstance(service, InferenceService)
+    assert service.last_month(12) == 6
+    assert [service.requests_per_s_in_month(m) for m in range(7)] == [0, 1, 2, 0, 0, 0, 0]
+    with pytest.raises(
+        InputError, match=r"workloads\[0\].end_month: end_month 4 disagrees .* shorten the list to 3"
+    ):
+        parse_budget({"name": "b", "workloads": [{**spec, "end_month": 4}]})

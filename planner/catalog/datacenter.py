@@ -31,7 +31,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.catalog.aliases import NameIndex, name_key, suggest_words
 from planner.catalog.schema import CatalogModel, check_as_of
@@ -410,8 +417,7 @@ class DatacenterCatalog(CatalogModel):
             extra, acc_problems = resolve_accelerators(extra, accelerators, at_extra)
             problems += acc_problems
         catalog_keys = {name_key(s.id): s.id for s in self.servers}
-        seen_extra: dict[str, int] = {}
-        for i, server in enumerate(extra):
+        for i, server in enumerate(extra):  # ids unique among themselves: DatacenterOverrides checks
             key = name_key(server.id)
             if key in catalog_keys:
                 problems.append(
@@ -421,14 +427,6 @@ class DatacenterCatalog(CatalogModel):
                         *where(f"extra_servers[{i}].id"),
                     )
                 )
-            elif key in seen_extra:
-                problems.append(
-                    Problem(
-                        f"duplicate server id {server.id!r} (also extra_servers[{seen_extra[key]}])",
-                        *where(f"extra_servers[{i}].id"),
-                    )
-                )
-            seen_extra.setdefault(key, i)
 
         servers = [*self.servers, *extra]
         unique: dict[str, str] = {}  # name key -> first id with it (repeats are reported above)
@@ -463,6 +461,7 @@ class DatacenterCatalog(CatalogModel):
                 found = lookup(name, f"servers[{i}]")
                 if found is not None:
                     keep.add(found)
+        problems += _site_range_problems(self.site, ov, where)
         if problems:
             raise InputError(problems)
 
@@ -538,6 +537,34 @@ class DatacenterOverrides(CatalogModel):
     def _not_null(cls, v: object) -> object:
         if v is None:
             raise ValueError("cannot be null (leave the field out to keep the catalog's value)")
+        return v
+
+    @field_validator("extra_servers")
+    @classmethod
+    def _unique_extra_ids(cls, v: list[ServerConfig]) -> list[ServerConfig]:
+        # Checked here, not when merging, so that the budget file reports it with its other problems.
+        first: dict[str, int] = {}
+        dupes = []
+        for i, server in enumerate(v):
+            j = first.setdefault(name_key(server.id), i)
+            if j != i:
+                dupes.append(f"extra_servers[{i}] {server.id!r} repeats extra_servers[{j}] {v[j].id!r}")
+        if dupes:
+            raise ValueError(
+                "duplicate server id: " + "; ".join(dupes) + " (ids match ignoring case, '-', '_' and '.'): "
+                "give each server its own id"
+            )
+        return v
+
+    @field_validator("max_site_kw")
+    @classmethod
+    def _max_not_below_min(cls, v: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min_site_kw")
+        if v is not None and low is not None and low > v:
+            raise ValueError(
+                f"max_site_kw ({v:g}) is smaller than min_site_kw ({low:g}): raise max_site_kw or lower "
+                "min_site_kw (both in kW)"
+            )
         return v
 
 
@@ -666,6 +693,29 @@ def _locator(source: str | None, prefix: str) -> Callable[[str], tuple[str | Non
         return source, f"{prefix}.{location}"
 
     return where
+
+
+def _site_range_problems(
+    site: SiteAssumptions, ov: DatacenterOverrides, where: Callable[[str], tuple[str | None, str | None]]
+) -> list[Problem]:
+    """min_site_kw above max_site_kw once the overrides meet the catalog's site, located at the
+    field the budget sets (both set in the budget: DatacenterOverrides reports it)."""
+    given = ov.model_fields_set
+    low = ov.min_site_kw if "min_site_kw" in given else site.min_site_kw
+    high = ov.max_site_kw if "max_site_kw" in given else site.max_site_kw
+    if low is None or high is None or low <= high or {"min_site_kw", "max_site_kw"} <= given:
+        return []
+    if "max_site_kw" in given:
+        message = (
+            f"max_site_kw ({high:g}) is smaller than the catalog's min_site_kw ({low:g}): raise "
+            "max_site_kw, or set min_site_kw here too (null clears it)"
+        )
+        return [Problem(message, *where("max_site_kw"))]
+    message = (
+        f"min_site_kw ({low:g}) is larger than the catalog's max_site_kw ({high:g}): lower "
+        "min_site_kw, or set max_site_kw here too (null clears it)"
+    )
+    return [Problem(message, *where("min_site_kw"))]
 
 
 def _with_price(server: ServerConfig, price_usd: float) -> ServerConfig:

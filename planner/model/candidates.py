@@ -241,7 +241,7 @@ def datacenter_catalog(budget: Budget, catalog: Catalog) -> DatacenterCatalog | 
     if budget.datacenter is None:
         return catalog.datacenter
     return catalog.datacenter.merged(
-        budget.datacenter, accelerators=catalog.accelerator_index, source="datacenter"
+        budget.datacenter, accelerators=catalog.accelerator_index, source=budget.source
     )
 
 

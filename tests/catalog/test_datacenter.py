@@ -390,7 +390,7 @@ def test_extra_server_errors(tiny: DatacenterCatalog):
     index = load_catalog(TINY).accelerator_index
     msg = merge_error(
         tiny,
-        {"extra_servers": [extra(id="hgx-h100-8gpu"), extra(accelerator="RTX-9090"), extra()]},
+        {"extra_servers": [extra(id="hgx-h100-8gpu"), extra(accelerator="RTX-9090")]},
         accelerators=index,
     )
     assert (
@@ -398,7 +398,17 @@ def test_extra_server_errors(tiny: DatacenterCatalog):
         "pick another id, or use server_prices_usd to change the catalog server's price"
     ) in msg
     assert "datacenter.extra_servers[1].accelerator: unknown accelerator 'RTX-9090'" in msg
-    assert "datacenter.extra_servers[2].id: duplicate server id 'my-l4-box' (also extra_servers[1])" in msg
+
+
+def test_repeated_extra_server_ids_are_refused_without_a_catalog():
+    """Two extra servers with one id (as names match: case and separators do not count) is a mistake
+    in the budget alone, so it is reported when the budget is read, with the file's other problems."""
+    with pytest.raises(InputError) as info:
+        parse_overrides({"extra_servers": [extra(), extra(id="a"), extra(id="MY_L4.BOX")]}, source="b.yaml")
+    assert str(info.value) == (
+        "b.yaml: datacenter.extra_servers: duplicate server id: extra_servers[2] 'MY_L4.BOX' repeats "
+        "extra_servers[0] 'my-l4-box' (ids match ignoring case, '-', '_' and '.'): give each server its own id"
+    )
 
 
 @pytest.mark.parametrize(
@@ -445,9 +455,27 @@ def test_required_site_fields_cannot_be_cleared(name: str):
         parse_overrides({name: None})
 
 
-def test_overrides_are_checked_together_with_the_catalog(tiny: DatacenterCatalog):
-    msg = merge_error(tiny, {"max_site_kw": 100})  # the tiny catalog's min_site_kw is 250
-    assert msg == "datacenter: min_site_kw (250) is larger than max_site_kw (100)"
+def test_site_range_is_checked_in_the_budget_and_against_the_catalog(tiny: DatacenterCatalog):
+    """min_site_kw > max_site_kw is located at the field the budget sets, naming where the other
+    bound comes from (the tiny catalog: min_site_kw 250, no max_site_kw)."""
+    with pytest.raises(InputError) as info:
+        parse_overrides({"min_site_kw": "300kW", "max_site_kw": 100}, source="b.yaml")
+    assert str(info.value) == (
+        "b.yaml: datacenter.max_site_kw: max_site_kw (100) is smaller than min_site_kw (300): raise "
+        "max_site_kw or lower min_site_kw (both in kW)"
+    )
+    assert merge_error(tiny, {"max_site_kw": 100}, source="b.yaml") == (
+        "b.yaml: datacenter.max_site_kw: max_site_kw (100) is smaller than the catalog's min_site_kw (250): "
+        "raise max_site_kw, or set min_site_kw here too (null clears it)"
+    )
+    capped = tiny.merged({"max_site_kw": 500})
+    assert merge_error(capped, {"min_site_kw": 600}) == (
+        "datacenter.min_site_kw: min_site_kw (600) is larger than the catalog's max_site_kw (500): lower "
+        "min_site_kw, or set max_site_kw here too (null clears it)"
+    )
+    cleared = tiny.merged({"min_site_kw": None, "max_site_kw": 100}).site
+    assert (cleared.min_site_kw, cleared.max_site_kw) == (None, 100)
+    assert tiny.merged({"min_site_kw": 50, "max_site_kw": 100}).site.min_site_kw == 50
 
 
 def test_docs_override_example_merges(default: Catalog):
