@@ -6,9 +6,10 @@ owning starts to win (`planner compare`).
                the site's lead time; its diagnosis says so
   mixed        the budget as written: cloud and own servers in one model
 The break-even is found by re-planning the mixed case with every workload's demand scaled (training
-tokens or FLOPs, service requests/s): the smallest scale at which the plan buys servers, the cloud
-spend per year that demand costs, and the utilization at which a server beats the price per
-GPU-hour the cloud-only plan pays.
+tokens or FLOPs, service requests/s) and without the budget's spend limit and GPU caps (they bound
+this plan, not a scaled one): the smallest scale at which the plan buys servers, the cloud spend
+that demand costs (per year when the horizon covers one), and the utilization at which a server
+beats the price per GPU-hour the cloud-only plan pays.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from planner import tco
-from planner.api import plan, prepare
+from planner.api import prepare, run_pipeline
 from planner.catalog.catalog import Catalog
 from planner.catalog.datacenter import DatacenterCatalog, DatacenterOverrides
 from planner.enums import Term
@@ -87,22 +88,36 @@ def compare(
     catalog: Catalog | str | Path | None = None,
     **options: Any,
 ) -> Comparison:
-    """Plan `spec` cloud-only, own-data-center-only and mixed, and find the break-even."""
+    """Plan `spec` cloud-only, own-data-center-only and mixed, and find the break-even.
+
+    InputError when the budget cannot own servers: no datacenter.yaml in the catalog,
+    datacenter.enabled: false, or a constraints.terms list without own_dc (the mixed plan could
+    never buy a server, so the comparison and its break-even would say nothing).
+    """
     budget, cat, opts = prepare(spec, catalog, **options)
     if datacenter_catalog(budget, cat) is None:
         raise InputError(
             "compare needs an own-data-center option: the catalog has no datacenter.yaml, or the budget "
             "sets datacenter.enabled: false"
         )
-    kwargs = dataclasses.asdict(opts)
-    mixed = plan(budget, cat, **kwargs)
+    terms = budget.constraints.terms
+    if terms is not None and Term.OWN_DC not in terms:
+        raise InputError(
+            f"compare needs own servers allowed, but constraints.terms [{', '.join(t.value for t in terms)}] "
+            "leaves out own_dc: the mixed plan could never buy a server; add own_dc to constraints.terms "
+            "(or drop the list) to compare"
+        )
+    mixed = run_pipeline(budget, cat, opts)
     # The alternatives are verified, and explained only as far as an infeasible one needs.
-    kwargs["explain"] = False
-    cloud = plan(_without_own_dc(budget), cat, **kwargs)
-    own = plan(_own_dc_only(budget), cat, **kwargs)
+    quiet_verified = dataclasses.replace(opts, explain=False)
+    cloud = run_pipeline(_without_own_dc(budget), cat, quiet_verified)
+    own = run_pipeline(_own_dc_only(budget), cat, quiet_verified)
     if own.status == "infeasible":
+        # This scenario's terms are compare's, not the user's: the lead-time item says so, and
+        # replaces the generic one (planner.explain's, which advises changing constraints.terms).
         specific = _lead_time_items(budget, cat)
-        own.diagnosis = specific + [d for d in own.diagnosis if not (specific and d.constraint == "model")]
+        replaced = ("model", "datacenter:lead_time") if specific else ()
+        own.diagnosis = specific + [d for d in own.diagnosis if d.constraint not in replaced]
     comparison = Comparison(
         budget.name, mixed.horizon_months, cloud, own, mixed, datacenter_catalog(budget, cat)
     )
@@ -139,12 +154,13 @@ def _lead_time_items(budget: Budget, catalog: Catalog) -> list[DiagnosisItem]:
     if not early:
         return []
     names = ", ".join(f"{w.name} (from month {w.start_month})" for w in early)
+    need = "needs" if len(early) == 1 else "need"
     return [
         DiagnosisItem(
             "datacenter:lead_time",
             float(lead),
             "months",
-            f"own servers arrive only after the {lead}-month lead time, but {names} need capacity earlier: "
+            f"own servers arrive only after the {lead}-month lead time, but {names} {need} capacity earlier: "
             "an own data center alone cannot serve this budget",
         )
     ]
@@ -167,8 +183,31 @@ def scale_budget(budget: Budget, factor: float) -> Budget:
     return budget.model_copy(update={"workloads": workloads}).with_base_dir(budget.base_dir)
 
 
+def relaxed_budget(budget: Budget) -> Budget:
+    """The budget without constraints.budget_usd and constraints.caps, for the break-even probes:
+    a spend ceiling and GPUs-at-once caps bound the plan as written, not a plan for a multiple of
+    its demand (at 64x, a $100K ceiling on a $67K plan would make every probe infeasible)."""
+    constraints = budget.constraints.model_copy(update={"budget_usd": None, "caps": []})
+    return budget.model_copy(update={"constraints": constraints}).with_base_dir(budget.base_dir)
+
+
+def _relaxed_limits(budget: Budget) -> list[str]:
+    """The limits of `budget` that relaxed_budget drops (none: the probes plan the budget as written)."""
+    c = budget.constraints
+    return [name for name, value in (("budget_usd", c.budget_usd), ("caps", c.caps)) if value]
+
+
+def _zero_demand(budget: Budget) -> bool:
+    """True when every workload is a service asking for 0 requests/s in every month: scaling it
+    changes nothing, so there is no break-even to look for."""
+    return all(
+        isinstance(w, InferenceService) and isinstance(w.requests_per_s, list) and not any(w.requests_per_s)
+        for w in budget.workloads
+    )
+
+
 def _probe(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, float | None, int]:
-    """Status, cost and own servers bought when planning `budget` (mixed)."""
+    """Status, cost and own servers bought when planning `budget` (mixed); cost None: no solution."""
     cands = generate_candidates(budget, catalog, prune=opts.prune_dominated, exclusions=False)
     model = build_model(budget, cands, build_timeline(budget))
     res = solve(model.prob, opts)
@@ -178,48 +217,133 @@ def _probe(budget: Budget, catalog: Catalog, opts: PlanOptions) -> tuple[str, fl
     return res.status, model.cost_value(), servers
 
 
+def _spend(usd: float, horizon_months: int) -> str:
+    """A cloud spend per year when the horizon covers a year or more, else over the horizon: a
+    one-off run in a shorter horizon does not recur every year, so annualising it would mislead."""
+    if horizon_months >= 12:
+        return f"{format_usd(usd * 12 / horizon_months)} per year"
+    return f"{format_usd(usd)} over the {horizon_months}-month horizon"
+
+
+_UNSOLVED = {"infeasible": "infeasible", "no_solution": "not solved within its time limit"}
+
+
 def break_even(budget: Budget, catalog: Catalog, opts: PlanOptions, comparison: Comparison) -> dict[str, Any]:
-    """The demand scale, annual cloud spend and server utilization at which owning starts to win."""
-    years = comparison.horizon_months / 12.0
-    owns_now = _servers(comparison.mixed) > 0
+    """The demand scale, cloud spend and server utilization at which owning starts to win.
+
+    Semantics (docs/datacenter.md, "Break-even"): the smallest demand scale, searched by geometric
+    bisection over SCALE_LIMITS, at which the mixed plan re-planned with every workload's demand
+    scaled buys own servers. The probes drop constraints.budget_usd and constraints.caps (limits on
+    the plan as written, not on a hypothetical multiple of its demand); every other constraint, the
+    catalog's capacity and the site's limits stay. A probe without a solution is never read as
+    "no servers": above 1x it ends the search (found: false, infeasible_from_scale), below 1x it
+    counts as a lower bound, so a reported demand_scale is always one whose probe bought servers.
+    Not computed (computed: false) when the mixed plan has no solution or every demand is zero.
+    """
+    months = comparison.horizon_months
+    mixed = comparison.mixed
+    if mixed.total_cost_usd is None or mixed.status not in ("optimal", "feasible"):
+        return {
+            "found": False,
+            "computed": False,
+            "explanation": (
+                f"not computed: the mixed plan (the budget as written) is {_UNSOLVED.get(mixed.status, mixed.status)}, "
+                "so there is no demand to scale; its diagnosis says what would have to change"
+            ),
+        }
+    if _zero_demand(budget):
+        return {
+            "found": False,
+            "computed": False,
+            "explanation": (
+                "not computed: every workload asks for 0 requests/s in every month, and no multiple of "
+                "zero demand makes servers pay"
+            ),
+        }
+    dropped = _relaxed_limits(budget)
+    relaxed = relaxed_budget(budget)
+    note = f" (re-planned without this plan's {' and '.join(dropped)})" if dropped else ""
+    owns_now = _servers(mixed) > 0
+    if dropped:  # decide the direction of the search on the relaxed budget, as every probe is
+        _, cost, servers = _probe(relaxed, catalog, opts)
+        if cost is not None:
+            owns_now = servers > 0
+    common: dict[str, Any] = {"computed": True, "relaxed_limits": dropped}
     lo, hi = (SCALE_LIMITS[0], 1.0) if owns_now else (1.0, SCALE_LIMITS[1])
+    unsolved: str | None = None  # status of the probe at `hi` when it had no solution
     if not owns_now:
-        _, _, servers = _probe(scale_budget(budget, hi), catalog, opts)
-        if servers == 0:
+        status, cost, servers = _probe(scale_budget(relaxed, hi), catalog, opts)
+        if cost is not None and servers == 0:
             return {
                 "found": False,
+                **common,
                 "explanation": (
-                    f"an own data center does not win even at {hi:g}x this demand over {comparison.horizon_months} "
-                    "months (lead time, site fixed costs and server prices against the cloud)"
+                    f"an own data center does not win even at {hi:g}x this demand over the {months}-month "
+                    f"horizon{note} (lead time, site fixed costs and server prices against the cloud)"
                 ),
                 **_utilization(comparison),
             }
+        unsolved = None if cost is not None else status
     below = False  # owning wins even at the smallest scale tried: the break-even lies below it
     if owns_now:
-        _, _, servers = _probe(scale_budget(budget, lo), catalog, opts)
-        below = servers > 0
+        _, cost, servers = _probe(scale_budget(relaxed, lo), catalog, opts)
+        below = cost is not None and servers > 0
     for _ in range(0 if below else SCALE_STEPS):
         mid = math.sqrt(lo * hi)
-        _, _, servers = _probe(scale_budget(budget, mid), catalog, opts)
-        lo, hi = (lo, mid) if servers > 0 else (mid, hi)
+        status, cost, servers = _probe(scale_budget(relaxed, mid), catalog, opts)
+        if cost is None:
+            if owns_now:
+                lo = mid  # below 1x: a lower bound, never reported as the break-even
+            else:
+                hi, unsolved = mid, status  # above 1x: the scaled plan stops being feasible here
+        elif servers > 0:
+            hi, unsolved = mid, None
+        else:
+            lo = mid
+    if unsolved is not None:
+        return {
+            "found": False,
+            **common,
+            "infeasible_from_scale": hi,
+            "explanation": (
+                f"not found: an own data center does not enter the plan up to about {lo:.2g}x this demand"
+                f"{note}, and from about {hi:.2g}x the scaled plan is {_UNSOLVED.get(unsolved, unsolved)} "
+                "(a limit that does not grow with demand: the catalog's capacity, the site's max_site_kw, "
+                "a training run's largest cluster or its deadline); plan the budget at that scale to see which"
+            ),
+            **_utilization(comparison),
+        }
     scale = lo if below else hi
-    cloud_cost = _cloud_cost_at(budget, catalog, opts, scale)
-    annual = cloud_cost / years if cloud_cost is not None else None
+    cloud_cost = _cloud_cost_at(relaxed, catalog, opts, scale)
     # Below the search range the scale is only a bound: never report it as an estimate.
     where = (
         f"at 1/{1 / scale:.0f}x of this demand or less (the smallest scale tried)"
         if below
         else f"from about {scale:.2g}x this demand"
     )
+    today = comparison.cloud_only.total_cost_usd
     out: dict[str, Any] = {
         "found": True,
+        **common,
         "demand_scale": scale,
         "below_search_range": below,  # True: demand_scale is a bound, not an estimate
-        "annual_cloud_spend_usd": annual,
+        "cloud_spend_usd": cloud_cost,  # over the horizon, at demand_scale
+        # per year: only when the horizon covers a year (a one-off run is not a yearly spend)
+        "annual_cloud_spend_usd": cloud_cost * 12 / months
+        if cloud_cost is not None and months >= 12
+        else None,
         "explanation": (
-            f"an own data center enters the plan {where}"
-            + (f", where cloud-only would cost {format_usd(annual)} per year" if annual is not None else "")
-            + f" (this budget is 1x: cloud-only {format_usd((comparison.cloud_only.total_cost_usd or 0.0) / years)} per year)"
+            f"an own data center enters the plan {where}{note}"
+            + (
+                f", where cloud-only would cost {_spend(cloud_cost, months)}"
+                if cloud_cost is not None
+                else ""
+            )
+            + (
+                f" (this budget is 1x: cloud-only {_spend(today, months)})"
+                if today is not None
+                else f" (this budget is 1x: cloud-only is {_UNSOLVED.get(comparison.cloud_only.status, comparison.cloud_only.status)})"
+            )
         ),
     }
     out.update(_utilization(comparison))

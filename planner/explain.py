@@ -799,6 +799,7 @@ def diagnose(
             items += service_no_candidates(w, cands, catalog)
     if items:
         return items
+    items += _before_own_servers(budget, cands)
     items += _elastic_budget(budget, cands, quiet)
     items += _elastic_caps(budget, cands, quiet)
     items += _deadline_search(budget, catalog, quiet)
@@ -807,6 +808,33 @@ def diagnose(
             DiagnosisItem("model", None, "", "no single constraint family explains the infeasibility")
         )
     return items
+
+
+def _before_own_servers(budget: Budget, cands: Candidates) -> list[DiagnosisItem]:
+    """Workloads that only own servers can run (no cloud offering allowed) but that start before
+    the servers can arrive: no budget, cap or deadline change helps, only the terms or the lead time."""
+    dc = cands.datacenter
+    if dc is None:
+        return []
+    lead = dc.site.lead_time_months
+    early = []
+    for w in budget.workloads:
+        groups = [o.group for o in cands.training.get(w.name, [])]
+        groups += [o.group for o in cands.serving.get(w.name, [])]
+        if groups and all(g.own_dc for g in groups) and w.start_month < lead:
+            early.append(f"{w.name} (from month {w.start_month})")
+    if not early:
+        return []
+    return [
+        DiagnosisItem(
+            "datacenter:lead_time",
+            float(lead),
+            "months",
+            f"only own servers may run {', '.join(early)}, and they arrive after the {lead}-month lead "
+            "time: allow a cloud term (constraints.terms) for the first months, or shorten "
+            "datacenter.lead_time_months",
+        )
+    ]
 
 
 def _no_candidates(run: TrainingRun, cands: Candidates) -> list[DiagnosisItem]:

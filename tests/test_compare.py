@@ -20,6 +20,8 @@ import yaml
 from planner.catalog.load import load_catalog
 from planner.cli import main
 from planner.compare import SCALE_LIMITS, SCALE_STEPS, Comparison, compare
+from planner.errors import InputError
+from planner.report import render_comparison
 from planner.units import format_usd
 from planner.workloads import load_budget
 
@@ -153,10 +155,10 @@ def test_steady_demand_three_ways(folder):
     # Own servers alone cannot serve months 0-5: infeasible, and the diagnosis says why.
     assert c.own_dc_only.status == "infeasible" and c.own_dc_only.total_cost_usd is None
     [lead] = [d for d in c.own_dc_only.diagnosis if d.constraint == "datacenter:lead_time"]
-    assert (
-        (lead.amount, lead.unit) == (LEAD, "months")
-        and "6-month lead time" in lead.message
-        and "chat (from month 0)" in lead.message
+    assert (lead.amount, lead.unit) == (LEAD, "months")
+    assert lead.message == (
+        "own servers arrive only after the 6-month lead time, but chat (from month 0) needs capacity "
+        "earlier: an own data center alone cannot serve this budget"
     )
     assert c.horizon_months == HORIZON and c.name == "steady"
 
@@ -213,8 +215,105 @@ def test_break_even_not_found_when_owning_never_wins(folder):
     # The service ends when the first servers could arrive: no demand scale makes them useful.
     c = compared(budget_file(folder, "early", 20, end_month=LEAD))
     assert c.mixed.total_cost_usd == pytest.approx(20 * CLOUD_MONTH * LEAD, **EXACT)
-    assert c.break_even["found"] is False
-    assert "does not win even at 64x this demand" in c.break_even["explanation"]
+    assert (c.break_even["found"], c.break_even["computed"]) == (False, True)
+    assert c.break_even["explanation"] == (
+        "an own data center does not win even at 64x this demand over the 36-month horizon (lead time, "
+        "site fixed costs and server prices against the cloud)"
+    )
+
+
+def with_spec(path: Path, **changes: Any) -> Path:
+    """`path` with top-level keys replaced and `constraints` keys merged in."""
+    spec = yaml.safe_load(path.read_text())
+    spec["constraints"] = {**spec.get("constraints", {}), **changes.pop("constraints", {})}
+    spec.update(changes)
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("limit", "value"), [("budget_usd", 3_000_000), ("caps", [{"max_gpus": 60}])], ids=["budget", "caps"]
+)
+def test_break_even_scales_demand_without_the_plans_budget_and_caps(folder, limit, value):
+    # Six instances (48 GPUs, $2,522,880) fit a $3M budget and a 60-GPU cap; 64x this demand fits
+    # neither, and that infeasible probe used to read as "owning does not win even at 64x". The
+    # probes drop both limits: owning enters at s* = (6 + f) / 6 = 1.157 (the f of the hand formula
+    # above), and the bisection over [1, 64] ends on 64^(3/64) = 1.215, the first grid point above.
+    c = compared(with_spec(budget_file(folder, f"six-{limit}", 6), constraints={limit: value}))
+    assert c.mixed.total_cost_usd == pytest.approx(6 * CLOUD_MONTH * HORIZON, **EXACT)
+    be = c.break_even
+    assert (be["found"], be["computed"], be["relaxed_limits"]) == (True, True, [limit])
+    assert be["demand_scale"] == pytest.approx(64 ** (3 / 64), **EXACT)
+    cloud = be["demand_scale"] * 6 * CLOUD_MONTH * HORIZON
+    assert be["cloud_spend_usd"] == pytest.approx(cloud, **EXACT)
+    assert be["annual_cloud_spend_usd"] == pytest.approx(cloud / 3, **EXACT)
+    assert be["explanation"] == (
+        f"an own data center enters the plan from about 1.2x this demand (re-planned without this plan's "
+        f"{limit}), where cloud-only would cost {format_usd(cloud / 3)} per year (this budget is 1x: "
+        f"cloud-only {format_usd(6 * CLOUD_MONTH * 12)} per year)"
+    )
+
+
+def test_compare_refuses_terms_without_own_dc(folder, capsys):
+    # The mixed plan could never buy a server, yet the own-DC-only scenario forced own_dc on.
+    path = with_spec(
+        budget_file(folder, "no-own-term", 20), constraints={"terms": ["on_demand", "reserved_1y"]}
+    )
+    message = (
+        "compare needs own servers allowed, but constraints.terms [on_demand, reserved_1y] leaves out "
+        "own_dc: the mixed plan could never buy a server; add own_dc to constraints.terms (or drop the "
+        "list) to compare"
+    )
+    with pytest.raises(InputError) as err:
+        compare(load_budget(path), explain=False)
+    assert str(err.value) == message
+    capsys.readouterr()
+    assert main(["compare", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_break_even_not_computed_when_the_mixed_plan_is_infeasible(folder):
+    # $1M against the $7.24M the mixed plan needs: all three scenarios are infeasible.
+    c = compared(with_spec(budget_file(folder, "broke", 20), constraints={"budget_usd": 1_000_000}))
+    assert [p.status for p in c.scenarios().values()] == ["infeasible"] * 3
+    message = (
+        "not computed: the mixed plan (the budget as written) is infeasible, so there is no demand to "
+        "scale; its diagnosis says what would have to change"
+    )
+    assert c.break_even == {"found": False, "computed": False, "explanation": message}
+    assert f"Break-even\n----------\n- {message}\n" in render_comparison(c)
+
+
+def test_break_even_not_computed_for_zero_demand(folder):
+    c = compared(budget_file(folder, "zero", [0] * HORIZON))
+    assert c.mixed.total_cost_usd == 0
+    assert c.break_even == {
+        "found": False,
+        "computed": False,
+        "explanation": (
+            "not computed: every workload asks for 0 requests/s in every month, and no multiple of zero "
+            "demand makes servers pay"
+        ),
+    }
+
+
+def test_break_even_in_a_horizon_under_a_year_is_not_annualised(folder):
+    # 6 months, servers from month 0: owning enters at s* = 0.347 as in the hand formula (the same
+    # per-month costs), and the bisection over [1/64, 1] ends on 64^(-16/64) = 0.354. The spend is
+    # over the 6 months: a per-year figure would extrapolate beyond the horizon.
+    path = with_spec(
+        budget_file(folder, "half-year", 20), horizon_months=6, datacenter={"lead_time_months": 0}
+    )
+    c = compared(path)
+    be = c.break_even
+    assert be["found"] is True and be["demand_scale"] == pytest.approx(64 ** (-16 / 64), **EXACT)
+    cloud = be["demand_scale"] * 20 * CLOUD_MONTH * 6
+    assert be["cloud_spend_usd"] == pytest.approx(cloud, **EXACT) and be["annual_cloud_spend_usd"] is None
+    assert be["explanation"] == (
+        f"an own data center enters the plan from about 0.35x this demand, where cloud-only would cost "
+        f"{format_usd(cloud)} over the 6-month horizon (this budget is 1x: cloud-only "
+        f"{format_usd(20 * CLOUD_MONTH * 6)} over the 6-month horizon)"
+    )
 
 
 def test_break_even_below_the_search_range_is_not_reported_as_1x(folder):

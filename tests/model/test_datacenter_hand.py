@@ -483,3 +483,33 @@ def test_interest_stops_when_a_server_retires(table):
     )
     assert hand == pytest.approx(15_274_500)
     assert plan.total_cost_usd == pytest.approx(hand, **EXACT)
+
+
+def test_own_servers_only_before_the_lead_time_is_diagnosed_as_such(table):
+    """With own_dc the only term, demand from month 0 cannot be met before the 6-month lead time;
+    no budget, cap or deadline change helps, and the diagnosis names the two things that do."""
+    spec = Budget(
+        name="dc",
+        horizon_months=HORIZON,
+        workloads=[service(table, 4)],
+        constraints={"terms": ["own_dc"]},
+    )
+    plan = planner.plan(spec, catalog=dc_catalog(), explain=False)
+    assert plan.status == "infeasible"
+    assert [(d.constraint, d.amount, d.unit, d.message) for d in plan.diagnosis] == [
+        (
+            "datacenter:lead_time",
+            6.0,
+            "months",
+            "only own servers may run chat (from month 0), and they arrive after the 6-month lead time: "
+            "allow a cloud term (constraints.terms) for the first months, or shorten "
+            "datacenter.lead_time_months",
+        )
+    ]
+    late = Budget(
+        name="dc",
+        horizon_months=HORIZON,
+        workloads=[service(table, 4, start_month=LEAD)],
+        constraints={"terms": ["own_dc"]},
+    )
+    assert planner.plan(late, catalog=dc_catalog(), explain=False).status == "optimal"
