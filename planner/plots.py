@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,15 @@ if TYPE_CHECKING:
 WIDTH_IN = 10.0  # every figure is 10 inches wide
 DPI = 110  # 1,100 px wide PNGs
 MAX_SERIES = 12  # capacity categories drawn separately; the rest is summed into "other"
+# User strings (budget, workload and provider names) are cut to these lengths with an ellipsis: a
+# 10-inch title holds about 80 wide capitals at 11 pt bold (measured on a 500-letter name), and a
+# legend to the right of the axes takes its width from the plot, which constrained layout shrinks to
+# nothing for a long enough label.
+TITLE_CHARS = 78
+LEGEND_NAME_CHARS = 32
+# Warnings matplotlib prints while drawing that say nothing the figure does not show: a glyph that
+# DejaVu Sans lacks (CJK, emoji) is drawn as a box; a layout squeezed by a large legend still draws.
+_DRAW_WARNINGS = (r"Glyph \d+ .*missing from font", r"constrained_layout not applied")
 
 # Drawn under matplotlib's defaults plus these, whatever the user's matplotlibrc or style says.
 _RC: dict[str, Any] = {
@@ -107,11 +117,24 @@ def _style() -> Iterator[None]:
 
 
 def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
-    """The figure as PNG bytes: reproducible (no `Software` text; the Agg canvas writes no time)."""
+    """The figure as PNG bytes: reproducible (no `Software` text; the Agg canvas writes no time).
+    Only the cosmetic warnings of `_DRAW_WARNINGS` are silenced; any other warning or error shows."""
     buf = io.BytesIO()
-    with _style():
+    with _style(), warnings.catch_warnings():
+        for message in _DRAW_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
         fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """`text` cut to at most `max_chars` characters, the last an ellipsis when it was cut."""
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
+
+
+def _title(prefix: str, name: str, suffix: str = "") -> str:
+    """A plot title quoting a user's name: the name shortened so that the title fits on one line."""
+    return f"{prefix}{shorten(name, max(TITLE_CHARS - len(prefix) - len(suffix), 12))}{suffix}"
 
 
 # --------------------------------------------------------------------------- data behind the plots
@@ -318,7 +341,8 @@ def _new_figure(height_in: float) -> Figure:
 
 
 def _label(acc: str, provider: str, term: str) -> str:
-    where = "" if term == "own_dc" else f" · {provider}"
+    """The legend entry of a capacity series; the accelerator is never cut (it is what the colour means)."""
+    where = "" if term == "own_dc" else f" · {shorten(provider, LEGEND_NAME_CHARS)}"
     return f"{acc}{where} · {TERM_SHORT.get(term, term)}"
 
 
@@ -329,7 +353,7 @@ def _draw_capacity(target: Figure | SubFigure, plan: Plan, title: str | None = N
     horizon = plan.horizon_months
     cap = capacity_by_month(plan)
     svc = service_by_month(plan)
-    title = title or f"Capacity by month: {plan.name}"
+    title = title or _title("Capacity by month: ", plan.name)
     if cap.empty:
         _no_data(target, title, f"No capacity to show (plan status: {plan.status}).")
         return
@@ -381,7 +405,8 @@ def _draw_capacity(target: Figure | SubFigure, plan: Plan, title: str | None = N
     if ax2 is None:
         return
     top = 1.0
-    for i, (name, grp) in enumerate(svc.groupby("workload", sort=False)):
+    for i, (workload, grp) in enumerate(svc.groupby("workload", sort=False)):
+        name = shorten(str(workload), LEGEND_NAME_CHARS)
         svc_color = _SERVICE_COLORS[i % len(_SERVICE_COLORS)]
         arrays = {c: np.full(horizon, np.nan) for c in ("supplied_peak", "demand_peak", "demand_avg")}
         for c, a in arrays.items():  # NaN in months the service does not run: no line there
@@ -441,7 +466,7 @@ def _cost_items(plan: Plan) -> list[tuple[str, str, float]]:
 
 def _draw_plan_costs(target: Figure | SubFigure, plan: Plan, title: str | None = None) -> None:
     items = _cost_items(plan)
-    title = title or f"Cost by term: {plan.name}"
+    title = title or _title("Cost by term: ", plan.name)
     if not items:
         _no_data(target, title, f"No costs to show (plan status: {plan.status}).")
         return
@@ -465,7 +490,7 @@ def _draw_plan_costs(target: Figure | SubFigure, plan: Plan, title: str | None =
 def _draw_comparison_costs(target: Figure | SubFigure, comparison: Comparison) -> None:
     table = comparison.tco_table()
     scenarios = [k for k, p in comparison.scenarios().items() if p.status in ("optimal", "feasible")]
-    title = f"Cost by category and scenario: {comparison.name}"
+    title = _title("Cost by category and scenario: ", comparison.name)
     if not scenarios:
         _no_data(target, title, "No scenario has a plan.")
         return
@@ -528,7 +553,7 @@ def cost_breakdown_figure(obj: Plan | Comparison) -> Figure:
 
 def _draw_cumulative(target: Figure | SubFigure, comparison: Comparison) -> None:
     horizon = comparison.horizon_months
-    title = f"Cumulative cost: cloud only vs own data center ({comparison.name})"
+    title = _title("Cumulative cost: cloud only vs own data center (", comparison.name, ")")
     series: dict[str, np.ndarray] = {}
     afters: dict[str, float] = {}
     for key, p in comparison.scenarios().items():
@@ -659,7 +684,11 @@ def combined_figure(obj: Plan | Comparison) -> Figure:
     if not panels:
         fig = _new_figure(1.2)
         with _style():
-            _no_data(fig, f"Plan: {obj.name}", f"No plan to plot: status {getattr(obj, 'status', '?')}.")
+            _no_data(
+                fig,
+                _title("Plan: ", obj.name),
+                f"No plan to plot: status {getattr(obj, 'status', '?')}.",
+            )
         return fig
     fig = _new_figure(sum(h for h, _ in panels))
     with _style():

@@ -8,7 +8,9 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -88,19 +90,62 @@ def _aggregated_rows(plan: Plan) -> list[dict[str, Any]]:
 
 
 class _Table(str):
-    """A rendered table: its cells are escaped already, render_text leaves it as it is."""
+    """Rendered markdown (a table, a heading): escaped already, render_text leaves it as it is."""
+
+
+def _headings(md: bool) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """(heading, title) makers: in markdown the text is escaped and the '#'s stay markup."""
+    if md:
+        return (lambda t: _Table(f"\n## {_md_text(t)}\n")), (lambda t: _Table(f"# {_md_text(t)}"))
+    return (lambda t: f"\n{t}\n{'-' * len(t)}"), (lambda t: t)
+
+
+# Characters that CommonMark (and GitHub's tables and strikethrough) act on anywhere in a line:
+# code spans, emphasis, links and images ('[' ... '](' ...), headings' closing '#'s, table cells.
+# A backslash before ASCII punctuation makes it literal (CommonMark 0.31, section 2.4).
+_MD_ALWAYS = re.compile(r"([\\`*~\[\]#|])")
+# '_' opens or closes emphasis only next to a space, punctuation or the line's end: a run of '_'
+# between two letters or digits (reserved_1y, datacrunch__1xV100) is literal (CommonMark 6.2).
+_MD_UNDERSCORES = re.compile(r"_+")
+
+
+def _underscores(m: re.Match[str]) -> str:
+    text, start, end = m.string, m.start(), m.end()
+    if start > 0 and end < len(text) and text[start - 1].isalnum() and text[end].isalnum():
+        return m.group()
+    return m.group().replace("_", "\\_")
 
 
 def _md_text(text: str) -> str:
-    """Markdown text with user strings (names) shown as text: HTML-significant characters escaped."""
-    return html.escape(text, quote=False)
+    """User text (names, and sentences that quote them) shown literally in markdown, never as markup.
+
+    '&', '<', '>' become HTML entities (no raw HTML, no autolink '<http://...>', no entity the user
+    wrote); backslash, backtick, '*', '~', '[', ']', '#' and '|' are backslash-escaped everywhere; '_'
+    except inside a word. A line break would let the next line start a block (a heading, a link
+    definition), so it becomes a space. List markers ('-', '+', '1.') act only where a block starts:
+    `_md_line` escapes them there; hyphens and dots inside names (llama-2-70b, us-east-1) stay."""
+    text = " ".join(text.splitlines())
+    text = _MD_ALWAYS.sub(r"\\\1", html.escape(text, quote=False))
+    return _MD_UNDERSCORES.sub(_underscores, text)
+
+
+# A list marker where a block starts (the start of a line or of a list item's text) opens a nested
+# list: '- - x', '- 1. x' (CommonMark 5.2, 5.3). '*', '#', '>' and '`' are escaped everywhere already.
+_MD_BLOCK_MARKER = re.compile(r"^([-+]|\d{1,9}[.)])(?=\s|$)")
+
+
+def _md_line(line: str) -> str:
+    """One report line in markdown: a list item's '- ' stays markup, the rest is escaped text."""
+    prefix = "- " if line.startswith("- ") else ""
+    text = _md_text(line[len(prefix) :])
+    return prefix + _MD_BLOCK_MARKER.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
 
 
 def _cells(rows: list[list[Any]], fmt: str) -> list[list[Any]]:
-    """Markdown table cells escaped: a '|' in a name would split its cell, '<' would start HTML."""
+    """Markdown table cells escaped as text (a '|' in a name would split its cell, '<' start HTML)."""
     if fmt != "github":
         return rows
-    return [[_md_text(str(c)).replace("|", "\\|") for c in row] for row in rows]
+    return [[_md_text(str(c)) for c in row] for row in rows]
 
 
 def allocation_table(plan: Plan, fmt: str = "simple") -> str:
@@ -210,11 +255,11 @@ def workload_lines(plan: Plan) -> list[str]:
 def render_text(plan: Plan, fmt: str = "simple") -> str:
     """The plan, its costs and its explanation in plain sentences (fmt: tabulate table format)."""
     md = fmt == "github"
-    h = (lambda t: f"\n## {t}\n") if md else (lambda t: f"\n{t}\n{'-' * len(t)}")
-    out = [f"# Plan: {plan.name}" if md else f"Plan: {plan.name}"]
+    h, title = _headings(md)
+    out = [title(f"Plan: {plan.name}")]
     gap = f", proven gap {plan.solver.mip_gap:.3%}" if plan.solver.mip_gap is not None else ""
     out.append(
-        f"status: {plan.status} ({plan.solver.name}{gap}); catalog: {plan.catalog}; horizon: {plan.horizon_months} months"
+        f"status: {plan.status} ({plan.solver.name}{gap}); catalog: {plan.catalog}; horizon: {_months(plan.horizon_months)}"
     )
     if plan.total_cost_usd is not None:
         budget = f" of a {format_usd(plan.budget_usd)} budget" if plan.budget_usd else ""
@@ -242,7 +287,9 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
         if plan.binding:
             out.append(h("What binds and what it costs"))
             for b in plan.binding:
-                out.append(f"- [{b.name}] {b.explanation}")
+                name = _md_text(b.name) if md else b.name  # its brackets are markup-free text
+                line = f"- [{name}] {_md_text(b.explanation) if md else b.explanation}"
+                out.append(_Table(line) if md else line)
         if plan.what_ifs:
             out.append(h("What if"))
             for w in plan.what_ifs:
@@ -271,7 +318,7 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
         out.append(f"independent check: {'passed' if v.ok else 'FAILED'} ({len(v.checks)} checks)")
         out += [f"- FAILED {c.name}: {c.detail}" for c in v.failures()]
     if md:
-        out = [line if isinstance(line, _Table) else _md_text(line) for line in out]
+        out = [line if isinstance(line, _Table) else _md_line(line) for line in out]
     return "\n".join(out) + "\n"
 
 
@@ -317,9 +364,9 @@ def render_comparison(comparison: Any, fmt: str = "simple") -> str:
     """Cloud only vs own data center only vs mixed: TCO per year and in total, break-even, and the
     mixed plan with its explanation."""
     md = fmt == "github"
-    h = (lambda t: f"\n## {t}\n") if md else (lambda t: f"\n{t}\n{'-' * len(t)}")
-    out = [f"# Compare: {comparison.name}" if md else f"Compare: {comparison.name}"]
-    out.append(f"horizon: {comparison.horizon_months} months; the same demand planned three ways")
+    h, title = _headings(md)
+    out = [title(f"Compare: {comparison.name}")]
+    out.append(f"horizon: {_months(comparison.horizon_months)}; the same demand planned three ways")
     names = {"cloud_only": "cloud only", "own_dc_only": "own data center only", "mixed": "mixed"}
     out.append(h("Total cost of ownership (USD)"))
     summary = []
@@ -327,14 +374,33 @@ def render_comparison(comparison: Any, fmt: str = "simple") -> str:
         total = format_usd(p.total_cost_usd) if p.total_cost_usd is not None else p.status
         summary.append([names[key], p.status, total])
     out.append(
-        tabulate(summary, headers=["scenario", "status", "total"], tablefmt=fmt, disable_numparse=True)
+        _Table(
+            tabulate(
+                _cells(summary, fmt),
+                headers=["scenario", "status", "total"],
+                tablefmt=fmt,
+                disable_numparse=True,
+            )
+        )
     )
     years = math.ceil(comparison.horizon_months / 12)
     table, per_year = tco_tables(comparison, list(names), years)
     out.append(h("By category (USD over the horizon)"))
-    out.append(tabulate(table, headers=["cost", *names.values()], tablefmt=fmt, disable_numparse=True))
+    out.append(
+        _Table(
+            tabulate(
+                _cells(table, fmt), headers=["cost", *names.values()], tablefmt=fmt, disable_numparse=True
+            )
+        )
+    )
     out.append(h("By year (USD; commitments and servers spread over the months they cover)"))
-    out.append(tabulate(per_year, headers=["", *names.values()], tablefmt=fmt, disable_numparse=True))
+    out.append(
+        _Table(
+            tabulate(
+                _cells(per_year, fmt), headers=["", *names.values()], tablefmt=fmt, disable_numparse=True
+            )
+        )
+    )
     be = comparison.break_even
     out.append(h("Break-even"))
     out.append(f"- {be.get('explanation', 'not computed')}")
@@ -345,5 +411,11 @@ def render_comparison(comparison: Any, fmt: str = "simple") -> str:
         out.append(h("Own data center only"))
         out += [f"- {d.message}" for d in own.diagnosis]
     out.append(h("The mixed plan"))
+    if md:  # the diagnosis and break-even sentences quote names; render_text escapes its own lines
+        out = [line if isinstance(line, _Table) else _md_line(line) for line in out]
     out.append(render_text(comparison.mixed, fmt))
     return "\n".join(out) + "\n"
+
+
+def _months(n: int) -> str:
+    return f"{n} month{'' if n == 1 else 's'}"

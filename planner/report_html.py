@@ -524,6 +524,8 @@ def _comparison_html(c: Comparison) -> str:
             lambda x: f"{x:.3g}x this budget's demand",
         ),
         ("annual_cloud_spend_usd", "cloud-only spend per year at that scale", format_usd),
+        ("cloud_spend_usd", "cloud-only spend over the horizon at that scale", format_usd),
+        ("infeasible_from_scale", "scale where the scaled plan becomes infeasible", lambda x: f"{x:.2g}x"),
         ("cloud_price_per_gpu_hour_usd", "cloud price paid per GPU-hour", format_usd),
         ("break_even_utilization", "server utilization where owning wins", lambda x: f"{x:.0%}"),
     ):
