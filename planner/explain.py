@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Literal
@@ -789,8 +790,13 @@ def _why_lost(
 def diagnose(
     budget: Budget, catalog: Catalog, cands: Candidates, model: Model, opts: PlanOptions
 ) -> list[DiagnosisItem]:
-    """Which constraints must move, and by how much, for the budget to become feasible."""
-    quiet = dataclasses.replace(opts, explain=False, verify=False)
+    """Which constraints must move, and by how much, for the budget to become feasible.
+
+    Its re-solves share the explanation's time budget (explain_budget_s): a deadline search on a
+    hard model could otherwise run for many minutes, one full time limit per bisection step."""
+    quiet = dataclasses.replace(
+        opts, explain=False, verify=False, deadline=time.monotonic() + opts.explain_budget_s
+    )
     items: list[DiagnosisItem] = []
     for w in budget.workloads:
         if isinstance(w, TrainingRun) and not cands.training.get(w.name):
@@ -804,9 +810,13 @@ def diagnose(
     items += _elastic_caps(budget, cands, quiet)
     items += _deadline_search(budget, catalog, quiet)
     if not items:
-        items.append(
-            DiagnosisItem("model", None, "", "no single constraint family explains the infeasibility")
+        why = (
+            "no single constraint family explains the infeasibility"
+            if not quiet.out_of_time()
+            else "no constraint family found to blame before the diagnosis's time budget ran out "
+            f"(explain_budget_s = {opts.explain_budget_s:g} s): raise it for a fuller diagnosis"
         )
+        items.append(DiagnosisItem("model", None, "", why))
     return items
 
 
@@ -946,27 +956,45 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
     if not runs:
         return []
 
+    cut_short = False
+
     def feasible(f: float) -> bool:
+        nonlocal cut_short
         stretched = [
             w.model_copy(update={"deadline_days": w.deadline_days * f}) if isinstance(w, TrainingRun) else w
             for w in budget.workloads
         ]
         status, _, _ = pipeline_cost(_fit_horizon(modified(budget, workloads=stretched)), catalog, opts)
+        cut_short |= status == "no_solution"  # out of time: not known to be infeasible
         return status in ("optimal", "feasible")
 
     hi = 3652.5 / max(r.deadline_days for r in runs)  # the longest run stretched to ten years
-    if hi <= 1.0 or not feasible(hi):
+    if hi <= 1.0 or opts.out_of_time() or not feasible(hi):
         return []
     lo = 1.0
     for _ in range(16):
+        if opts.out_of_time():
+            cut_short = True
+            break
         mid = math.sqrt(lo * hi)
         lo, hi = (lo, mid) if feasible(mid) else (mid, hi)
         if hi / lo < 1.002:
             break
     names = ", ".join(f"{r.name} {r.deadline_days * hi:.1f} days (now {r.deadline_days:g})" for r in runs)
+    # hi always comes from a plan that was found, so the stretch is enough even when the search
+    # stopped early; it is then not known to be the least.
+    caveat = (
+        f" (the search stopped at the diagnosis's time budget, explain_budget_s = {opts.explain_budget_s:g} s: "
+        "a smaller stretch may do)"
+        if cut_short
+        else ""
+    )
     return [
         DiagnosisItem(
-            "deadline", hi, "x deadline", f"stretching every deadline by {hi:.2f}x makes it feasible: {names}"
+            "deadline",
+            hi,
+            "x deadline",
+            f"stretching every deadline by {hi:.2f}x makes it feasible: {names}{caveat}",
         )
     ]
 

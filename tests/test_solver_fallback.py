@@ -212,6 +212,27 @@ def test_the_catalog_argument_takes_default_and_refuses_other_types(tmp_path):
             planner.plan(budget, catalog=bad, explain=False)
 
 
+def test_the_diagnosis_keeps_to_the_explanation_time_budget(tmp_path):
+    """100 instance-hours (4.17 days on one 8 x X1000 instance) in 2 days need two instances, and a
+    cap allows one: the diagnosis finds the stretch (100 h / 48 h = 2.083x, to the bisection's 0.2%).
+    With no time budget it stops at once and says so, rather than blaming no constraint."""
+    two_days = TRAINING.replace("deadline_days: 30", "deadline_days: 2")
+    path = budget_file(tmp_path, two_days, extra="constraints: {caps: [{max_gpus: 8}]}\n")
+    plan = planner.plan(load_budget(path), explain=False)
+    assert plan.status == "infeasible"
+    [stretch] = [d for d in plan.diagnosis if d.constraint == "deadline"]
+    assert stretch.amount == pytest.approx(100 / 48, rel=3e-3) and stretch.amount >= 100 / 48
+    assert "the search stopped" not in stretch.message
+    rushed = planner.plan(load_budget(path), explain=False, explain_budget_s=0)
+    assert [(d.constraint, d.message) for d in rushed.diagnosis] == [
+        (
+            "model",
+            "no constraint family found to blame before the diagnosis's time budget ran out "
+            "(explain_budget_s = 0 s): raise it for a fuller diagnosis",
+        )
+    ]
+
+
 def test_infeasible_budget_exits_1_with_the_diagnosis(tmp_path, capsys):
     path = budget_file(tmp_path, extra="constraints: {budget_usd: 100}\n")
     assert main(["plan", str(path), "--no-explain"]) == 1
