@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 from typing import Any
 
@@ -12,6 +11,7 @@ from tabulate import tabulate
 
 from planner.catalog.catalog import PER_GPU_HOUR_COLUMNS, Catalog
 from planner.enums import Precision, Term
+from planner.io import json_text
 
 OFFERING_COLUMNS = [
     "provider", "region", "zone", "instance_type", "accelerator", "gpus", "price_per_gpu_hour_usd",
@@ -110,7 +110,7 @@ def render_rows(
     rows: list[dict[str, Any]], fmt: str, limit: int = 40, sort_note: bool = True, term: str = "on_demand"
 ) -> str:
     if fmt == "json":
-        return json.dumps(rows, indent=2) + "\n"
+        return json_text(rows, sort_keys=False)
     if fmt == "csv":
         buf = io.StringIO()
         pd.DataFrame(rows).to_csv(buf, index=False, lineterminator="\n")

@@ -7,7 +7,6 @@ printed as one message. Output goes to stdout; errors to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
@@ -16,7 +15,7 @@ from typing import Any, NoReturn
 
 from planner.catalog.datacenter import parse_years
 from planner.errors import InputError, PlannerError
-from planner.io import atomic_write
+from planner.io import atomic_write, json_text
 from planner.units import parse_count, parse_fraction, parse_usd_per_hour, parse_watts
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER = 0, 1, 2, 3
@@ -287,30 +286,6 @@ def _emit(data: str | bytes, output: str | None) -> None:
         sys.stdout.write(data)
 
 
-_NOT_FINITE = (
-    "the JSON output would contain a non-finite number (NaN or Infinity), which JSON cannot represent; "
-    "nothing was written: please report this with the command line"
-)
-
-
-def _dumps(obj: Any) -> str:
-    """JSON as the CLI prints it: sorted, indented, and never the non-standard NaN or Infinity."""
-    try:
-        return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    except ValueError:
-        raise PlannerError(_NOT_FINITE) from None
-
-
-def _finite_json(text: str) -> str:
-    """`text` unchanged if it is standard JSON (no NaN or Infinity); for JSON rendered elsewhere."""
-
-    def refuse(constant: str) -> Any:
-        raise PlannerError(_NOT_FINITE)
-
-    json.loads(text, parse_constant=refuse)
-    return text
-
-
 def _check_output(args: argparse.Namespace) -> None:
     """A PNG is never written to a terminal: --format png needs --output (checked before planning)."""
     if args.format == "png" and not args.output:
@@ -339,7 +314,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     renderers: dict[str, Callable[[Any], str | bytes]] = {
         "table": render_text,
         "markdown": render_markdown,
-        "json": lambda pl: _finite_json(to_json(pl, timings=args.timings)),
+        "json": lambda pl: to_json(pl, timings=args.timings),
         "html": _html,
         "png": _png,
     }
@@ -357,7 +332,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     renderers: dict[str, Callable[[Any], str | bytes]] = {
         "table": render_comparison,
         "markdown": lambda c: render_comparison(c, "github"),
-        "json": lambda c: _dumps(c.to_dict(timings=args.timings)),
+        "json": lambda c: json_text(c.to_dict(timings=args.timings)),
         "html": _html,
         "png": _png,
     }
@@ -400,8 +375,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             term=args.term,
             include_unlisted=args.include_unlisted,
         )
-    text = render_rows(rows, args.format, limit=args.limit, sort_note=not args.accelerators, term=args.term)
-    sys.stdout.write(_finite_json(text) if args.format == "json" else text)
+    sys.stdout.write(
+        render_rows(rows, args.format, limit=args.limit, sort_note=not args.accelerators, term=args.term)
+    )
     return EXIT_OK
 
 
@@ -415,7 +391,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     else:
         out = estimate.power(args)
     if args.format == "json":
-        sys.stdout.write(_dumps(out))
+        sys.stdout.write(json_text(out))
     else:
         sys.stdout.write(estimate.render(out))
     return EXIT_OK

@@ -7,6 +7,7 @@ refer to themselves, and aliases nested in aliases that expand to millions of va
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from planner.errors import InputError, OutputError, Problem
+from planner.errors import InputError, OutputError, PlannerError, Problem
 
 MAX_YAML_VALUES = 1_000_000
 """Most values a YAML file may expand to once aliases are followed (a 'billion laughs' guard)."""
@@ -272,3 +273,16 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
                 "(choose another --output path or free space)"
             ) from None
         raise
+
+
+def json_text(obj: Any, *, sort_keys: bool = True, ensure_ascii: bool = True) -> str:
+    """Indented JSON ending in a newline, never holding NaN or Infinity (Python writes them, JSON
+    parsers refuse them): PlannerError instead, as every number the planner reports is finite."""
+    try:
+        text = json.dumps(obj, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii, allow_nan=False)
+    except ValueError:
+        raise PlannerError(
+            "the JSON output would contain a non-finite number (NaN or Infinity), which JSON cannot "
+            "represent; nothing was written: please report this with the command line"
+        ) from None
+    return text + "\n"

@@ -6,7 +6,6 @@ Every figure carries its unit: dollars are formatted with `$`, column headers na
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
 from collections import defaultdict
@@ -16,6 +15,7 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
+from planner.io import json_text
 from planner.result import Plan, exclusion_summary
 from planner.units import format_count, format_usd
 
@@ -35,7 +35,7 @@ _TERM_LABEL = {
 
 def to_json(plan: Plan, timings: bool = False) -> str:
     """Deterministic JSON (sorted keys, rounded floats); timings only when asked for."""
-    return json.dumps(plan.to_dict(timings=timings), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(plan.to_dict(timings=timings), ensure_ascii=False)
 
 
 def _usd(x: Any) -> str:
