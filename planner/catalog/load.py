@@ -174,7 +174,7 @@ def _read_datacenter(path: Path, problems: list[Problem]) -> tuple[DatacenterCat
         return None, _path_locator(source, "")
     try:
         text = path.read_text(encoding="utf-8")
-        data = _fast_yaml(text, source)
+        data = parse_yaml(text, source=source, fast=True)
     except UnicodeDecodeError as exc:
         problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=source))
         return None, _path_locator(source, "")
@@ -318,7 +318,7 @@ def _read_yaml_models(
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = _fast_yaml(text, source)
+        data = parse_yaml(text, source=source, fast=True)
     except UnicodeDecodeError as exc:
         problems.append(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", source=source))
         return [], _yaml_locator(source, key, lambda: None)
@@ -402,12 +402,6 @@ def _node_at(node: yaml.Node | None, path: Sequence[str | int]) -> yaml.Node | N
             break
         node = child
     return node
-
-
-def _fast_yaml(text: str, source: str) -> Any:
-    """planner.io.parse_yaml with libyaml's C parser when available (8x faster); a broken file is
-    re-read by the pure-Python parser to report the error with line and column."""
-    return parse_yaml(text, source=source, fast=True)
 
 
 def _yaml_locator(source: str, key: str, root: Callable[[], yaml.Node | None]) -> Locator:
