@@ -227,8 +227,9 @@ def workload_lines(plan: Plan) -> list[str]:
                 or "no latency targets (batch)"
             )
             cov = w.get("committed_coverage") or {}
+            low, high = (f"{f(cov.values()):.0%}" for f in (min, max)) if cov else ("", "")
             covered = (
-                f"; committed capacity serves {min(cov.values()):.0%}-{max(cov.values()):.0%} of monthly output"
+                f"; committed capacity serves {low if low == high else f'{low}-{high}'} of monthly output"
                 if cov and max(cov.values()) > 0
                 else ""
             )
