@@ -96,8 +96,20 @@ def check_references(budget: Budget, catalog: Catalog, source: str | None = None
 def _datacenter_problems(budget: Budget, catalog: Catalog, source: str | None) -> list[Problem]:
     """The ``datacenter:`` section against the catalog's servers and site, even with enabled: false
     (a section kept to switch back on should not hide a typo until then)."""
-    if budget.datacenter is None or catalog.datacenter is None:
+    if budget.datacenter is None:
         return []
+    if catalog.datacenter is None:
+        if not budget.datacenter.enabled:
+            return []
+        return [
+            Problem(
+                f"the catalog ({catalog.name}) has no datacenter.yaml, so this section has no effect and "
+                "no own servers can be planned: use a catalog with one (the bundled catalog has one) or "
+                "remove the section",
+                source,
+                "datacenter",
+            )
+        ]
     try:
         catalog.datacenter.merged(budget.datacenter, accelerators=catalog.accelerator_index, source=source)
     except InputError as exc:

@@ -106,6 +106,11 @@ SINGLE = {
         "{file}: datacenter.servers[0]: unknown server 'hgx-h1OO' (did you mean hgx-h100-8gpu?); known "
         "servers: hgx-h100-8gpu, dgx-a100-40gb"
     ),
+    "datacenter_without_one.yaml": (
+        "{file}: datacenter: the catalog (catalog) has no datacenter.yaml, so this section has no effect "
+        "and no own servers can be planned: use a catalog with one (the bundled catalog has one) or remove "
+        "the section"
+    ),
     "datacenter_min_above_max.yaml": (
         "{file}: datacenter.max_site_kw: max_site_kw (100) is smaller than min_site_kw (300): raise "
         "max_site_kw or lower min_site_kw (both in kW)"
