@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from tinycat import X1000, Y500, catalog, offering, provider
+from tinycat import X1000, Y500, assert_explanation_is_monotone, catalog, offering, provider
 
 import planner
 from planner import compute, zoo
@@ -282,6 +282,17 @@ def test_every_plan_keeps_spot_cap_floor_and_passes_the_verifier(rows, spec, mon
     if plan.status == "infeasible":
         assert not plan.exclusions.empty
         assert set(plan.exclusions["code"]) <= {"latency", "memory", "dominated", "no_price"}
+
+
+@settings(SETTINGS, max_examples=8)
+@given(rows=offering_rows(max_size=4), spec=services(), months=st.integers(1, 6))
+def test_an_explained_service_plan_is_monotone(rows, spec, months):
+    """Its what-ifs (spot, latency targets) and runner-ups (one accelerator only) move the cost the
+    way their change must: see test_training_properties.assert_explanation_is_monotone."""
+    budget = Budget(name="prop", horizon_months=months, workloads=[InferenceService(**spec)])
+    plan = planner.plan(budget, catalog=make_catalog(rows))
+    if plan.status != "infeasible":
+        assert_explanation_is_monotone(plan)
 
 
 # --------------------------------------------------------------------------- capacity >= demand from JSON

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tinycat import catalog, offering, verified_cost
+from tinycat import assert_explanation_is_monotone, catalog, offering, verified_cost
 
 import planner
 from planner import compute
@@ -209,6 +209,7 @@ def test_every_explained_plan_passes_the_verifier(rows, budget):
         assert w.delta_usd is None or math.isclose(
             w.delta_usd, w.cost_usd - plan.total_cost_usd, rel_tol=1e-9, abs_tol=1e-6
         )
+    assert_explanation_is_monotone(plan)
 
 
 @SETTINGS

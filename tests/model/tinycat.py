@@ -10,6 +10,7 @@ an 8 x X1000 instance and 200 of an 8 x Y500 instance.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import planner
@@ -101,3 +102,26 @@ def verified_cost(plan: planner.Plan) -> float:
     assert plan.verification.ok and plan.verification.checks
     assert plan.total_cost_usd is not None
     return plan.total_cost_usd
+
+
+# What-ifs that loosen a limit, and those that tighten one, by name (planner.explain.what_ifs).
+LOOSER = re.compile(r"^(deadline:.*:\+25%|budget:\+25%|spot:50%|cap:.*:\+1 instance|latency:.*)$")
+TIGHTER = re.compile(r"^(deadline:.*:-25%|budget:-25%|spot:none)$")
+
+
+def assert_explanation_is_monotone(plan: planner.Plan) -> None:
+    """Loosening a limit never costs more, tightening one or forcing a runner-up never costs less.
+    Tolerances: the plan is optimal within 1e-6 and each re-solve within the explanation's 1e-4
+    gap, so a loosened plan may read up to 1e-4 of the cost dearer, a tightened one only 1e-6 cheaper."""
+    base = plan.total_cost_usd or 0.0
+    for w in plan.what_ifs:
+        if w.delta_usd is None:
+            continue
+        if LOOSER.match(w.name):
+            assert w.delta_usd <= 1e-4 * base + 1e-6, (w.name, w.delta_usd)
+        elif TIGHTER.match(w.name):
+            assert w.delta_usd >= -1e-6 * base - 1e-6, (w.name, w.delta_usd)
+        else:
+            raise AssertionError(f"what-if {w.name} is neither a loosening nor a tightening: classify it")
+    for r in plan.runner_ups:
+        assert r.delta_usd is None or r.delta_usd >= -1e-6 * base - 1e-6, (r.label, r.delta_usd)
