@@ -92,7 +92,8 @@ def compare(
 
     InputError when the budget cannot own servers: no datacenter.yaml in the catalog,
     datacenter.enabled: false, or a constraints.terms list without own_dc (the mixed plan could
-    never buy a server, so the comparison and its break-even would say nothing).
+    never buy a server, so the comparison and its break-even would say nothing); and when it cannot
+    rent: a constraints.terms list of own_dc alone.
     """
     budget, cat, opts = prepare(spec, catalog, **options)
     if datacenter_catalog(budget, cat) is None:
@@ -101,11 +102,17 @@ def compare(
             "sets datacenter.enabled: false"
         )
     terms = budget.constraints.terms
+    listed = f"constraints.terms [{', '.join(t.value for t in terms or [])}]"
     if terms is not None and Term.OWN_DC not in terms:
         raise InputError(
-            f"compare needs own servers allowed, but constraints.terms [{', '.join(t.value for t in terms)}] "
-            "leaves out own_dc: the mixed plan could never buy a server; add own_dc to constraints.terms "
-            "(or drop the list) to compare"
+            f"compare needs own servers allowed, but {listed} leaves out own_dc: the mixed plan could "
+            "never buy a server; add own_dc to constraints.terms (or drop the list) to compare"
+        )
+    if terms is not None and all(t == Term.OWN_DC for t in terms):
+        raise InputError(
+            f"compare needs a cloud term allowed, but {listed} has only own_dc: the cloud-only plan "
+            "could never rent anything; add a cloud term (on_demand, spot, reserved_1y, reserved_3y) "
+            "to constraints.terms (or drop the list) to compare"
         )
     mixed = run_pipeline(budget, cat, opts)
     # The alternatives are verified, and explained only as far as an infeasible one needs.
@@ -317,7 +324,7 @@ def break_even(budget: Budget, catalog: Catalog, opts: PlanOptions, comparison: 
     cloud_cost = _cloud_cost_at(relaxed, catalog, opts, scale)
     # Below the search range the scale is only a bound: never report it as an estimate.
     where = (
-        f"at 1/{1 / scale:.0f}x of this demand or less (the smallest scale tried)"
+        f"at 1/{1 / scale:.0f}x of this demand or less, the smallest scale tried"
         if below
         else f"from about {scale:.2g}x this demand"
     )

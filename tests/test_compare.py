@@ -272,6 +272,18 @@ def test_compare_refuses_terms_without_own_dc(folder, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_compare_refuses_terms_of_own_dc_alone(folder):
+    # The cloud-only plan could never rent: its scenario and the break-even would say nothing.
+    path = with_spec(budget_file(folder, "own-only", 20), constraints={"terms": ["own_dc"]})
+    with pytest.raises(InputError) as err:
+        compare(load_budget(path), explain=False)
+    assert str(err.value) == (
+        "compare needs a cloud term allowed, but constraints.terms [own_dc] has only own_dc: the "
+        "cloud-only plan could never rent anything; add a cloud term (on_demand, spot, reserved_1y, "
+        "reserved_3y) to constraints.terms (or drop the list) to compare"
+    )
+
+
 def test_break_even_not_computed_when_the_mixed_plan_is_infeasible(folder):
     # $1M against the $7.24M the mixed plan needs: all three scenarios are infeasible.
     c = compared(with_spec(budget_file(folder, "broke", 20), constraints={"budget_usd": 1_000_000}))
@@ -321,7 +333,7 @@ def test_break_even_below_the_search_range_is_not_reported_as_1x(folder):
     be = c.break_even
     assert be["found"] is True and be["demand_scale"] == SCALE_LIMITS[0]
     assert be["below_search_range"] is True
-    assert "at 1/64x of this demand or less" in be["explanation"]
+    assert "at 1/64x of this demand or less, the smallest scale tried, where" in be["explanation"]
     assert "from about" not in be["explanation"]
     # cloud-only at 1/64: 31.25 instances on demand, 11,680 each a month
     assert be["annual_cloud_spend_usd"] == pytest.approx(2000 / 64 * CLOUD_MONTH * 12, **EXACT)
