@@ -32,7 +32,7 @@ from planner.explain_serving import (
 )
 from planner.jobs import Job, Ready, run_jobs
 from planner.model.build import build_model
-from planner.model.candidates import Candidates, Exclusion, TrainingOption
+from planner.model.candidates import Candidates, Exclusion, OfferingGroup, TrainingOption
 from planner.model.extract import chosen_option, val
 from planner.model.inference import TOKENS_SCALE, period
 from planner.model.model import Model
@@ -92,7 +92,7 @@ def annotate(plan: Plan, model: Model, catalog: Catalog, opts: PlanOptions) -> N
     # what relaxing the workloads' own limits is worth, why the runner-ups lost, latency targets.
     # Every job is planned from the model at the plan's values before any runs (run_jobs).
     ifs = what_ifs(model, plan, catalog, quiet)
-    ups = runner_ups(model, plan, quiet) + service_runner_ups(model, plan, quiet)
+    ups = runner_ups(model, plan, catalog, quiet) + service_runner_ups(model, plan, catalog, quiet)
     latency = latency_what_ifs(model, plan, catalog, quiet)
     jobs: list[Job[WhatIf | RunnerUp]] = [*ifs, *ups, *latency]
     items = run_jobs(model, jobs, opts.explain_threads())
@@ -630,7 +630,7 @@ def _cost_per_eflop(opt: TrainingOption) -> float | None:
     return None if price is None else price / (opt.flops_per_instance_hour / EFLOP)
 
 
-def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp]]:
+def runner_ups(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[Job[RunnerUp]]:
     """Per run: the best plan on each other accelerator and off the chosen provider, by re-solve.
 
     Only the opts.max_runner_ups accelerators closest by price per EFLOP (and those without an
@@ -664,6 +664,7 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp
                     win=win,
                     win_rate=win_rate,
                     base=base,
+                    catalog=catalog,
                     opts=opts,
                 )
             )
@@ -705,18 +706,19 @@ def runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp
                 win=win,
                 win_rate=win_rate,
                 base=base,
+                catalog=catalog,
                 opts=opts,
             )
         )
     return out
 
 
-def _on_accelerator(acc: str) -> Callable[[TrainingOption], bool]:
-    return lambda o: o.group.accelerator.id == acc
+def _on_accelerator(acc: str) -> Callable[[OfferingGroup], bool]:
+    return lambda g: g.accelerator.id == acc
 
 
-def _off_provider(provider: str) -> Callable[[TrainingOption], bool]:
-    return lambda o: o.group.provider != provider
+def _off_provider(provider: str) -> Callable[[OfferingGroup], bool]:
+    return lambda g: g.provider != provider
 
 
 def _runner_up(
@@ -724,19 +726,42 @@ def _runner_up(
     w: str,
     kind: Literal["accelerator", "provider"],
     label: str,
-    keep: Callable[[TrainingOption], bool],
+    keep: Callable[[OfferingGroup], bool],
     win: TrainingOption,
     win_rate: float | None,
     base: float,
+    catalog: Catalog,
     opts: PlanOptions,
 ) -> RunnerUp:
-    if not any(keep(o) for o in model.options(w)):
+    """Run w restricted to the offering groups `keep` keeps, re-solved in the plan's model (other
+    workloads held); an accelerator's runner-up is re-planned from candidates generated for it
+    alone when the plan's pruning dropped one of its groups for another accelerator's (which the
+    restriction removes, so the model would miss its best plan)."""
+    pruned_across = model.candidates.pruned_across(w, keep)
+    replan = kind == "accelerator" and pruned_across
+    if not replan and not any(keep(o.group) for o in model.options(w)):
         return RunnerUp(w, kind, label, None, "excluded", None, None, "no candidate offering")
     if opts.out_of_time():
         return not_solved_runner_up(w, kind, label, opts)
+    if replan:
+        status, replanned, _, held = replan_workload(
+            model, with_run(model.budget, w, accelerators=[label]), w, catalog, opts
+        )
+        if replanned is None:
+            why = no_plan_reason(
+                status, "no feasible plan with the other constraints (caps, budget, deadline)"
+            )
+            return RunnerUp(w, kind, label, None, status, None, None, why)
+        delta = replanned - base
+        reason = (
+            f"the best plan on {label} costs {format_usd(delta)} more in total (re-planned from the catalog: "
+            "some of its offerings were pruned as dominated by other accelerators')"
+            + (" (the other workloads as planned)" if held else "")
+        )
+        return RunnerUp(w, kind, label, None, status, replanned, delta, reason)
     with preserved(model):
         for opt in model.options(w):
-            if not keep(opt):
+            if not keep(opt.group):
                 model.y[w, opt.id].upBound = 0
         if len(model.budget.workloads) > 1:
             fix_rest(model, w)
@@ -752,6 +777,11 @@ def _runner_up(
     rate = _cost_per_eflop(opt)
     delta = cost - base
     reason = _why_lost(opt, rate, win, win_rate, delta)
+    if pruned_across:  # a provider restriction: offerings it keeps were pruned for ones it drops
+        reason += (
+            " (at most: offerings of other providers that this one's dominated were pruned before the "
+            "model was built, so the best plan off it may cost less)"
+        )
     if len(model.budget.workloads) > 1:
         reason += " (the other workloads as planned)"
     return RunnerUp(

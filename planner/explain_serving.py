@@ -188,7 +188,7 @@ def priced_runner_up(
     return RunnerUp(w, "accelerator", acc, None, "not_solved", None, None, why)
 
 
-def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[RunnerUp]]:
+def service_runner_ups(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> list[Job[RunnerUp]]:
     """Per service: the best fleet of a single accelerator type, by re-solve for the
     opts.max_runner_ups types closest by price per million tokens (the others compared by that
     price); other workloads are held at the plan (whatif.fix_rest). One job each (jobs.run_jobs)."""
@@ -218,29 +218,48 @@ def service_runner_ups(model: Model, plan: Plan, opts: PlanOptions) -> list[Job[
                 )
                 continue
             out.append(
-                functools.partial(_single_fleet, w=w, acc=acc, mix=mix, base=base, others=others, opts=opts)
+                functools.partial(
+                    _single_fleet, w=w, acc=acc, mix=mix, base=base, others=others, catalog=catalog, opts=opts
+                )
             )
     return out
 
 
 def _single_fleet(
-    model: Model, *, w: str, acc: str, mix: list[str], base: float, others: bool, opts: PlanOptions
+    model: Model,
+    *,
+    w: str,
+    acc: str,
+    mix: list[str],
+    base: float,
+    others: bool,
+    catalog: Catalog,
+    opts: PlanOptions,
 ) -> RunnerUp:
-    """Service w served by `acc` alone (the other workloads held as planned when there are any)."""
+    """Service w served by `acc` alone (the other workloads held as planned when there are any).
+
+    In the plan's model when its pruning kept everything an all-`acc` fleet could use; else (a
+    column of `acc` was pruned as dominated by another accelerator's, which the restriction
+    removes) re-planned from candidates generated for `acc` alone, as a user's re-plan would be."""
     if opts.out_of_time():
         return not_solved_runner_up(w, "accelerator", acc, opts)
-    with preserved(model):
-        _only(model, w, acc)
-        if others:
-            fix_rest(model, w)
-        # Not screened (solve_direct): forced onto one accelerator, the LP bound is loose (17% below
-        # the B200 fleet on the 36-month benchmark), so the screened MILP's proof fails and it
-        # solves twice: 3.8 s against 1.6 s direct; the runner-ups together gain nothing from it.
-        res = solve_direct(model.prob, opts)
-        cost = model.cost_value() if res.has_solution else None
+    if model.candidates.pruned_across(w, lambda g: g.accelerator.id == acc):
+        status, cost, _, _ = replan_workload(
+            model, with_run(model.budget, w, accelerators=[acc]), w, catalog, opts
+        )
+    else:
+        with preserved(model):
+            _only(model, w, acc)
+            if others:
+                fix_rest(model, w)
+            # Not screened (solve_direct): forced onto one accelerator, the LP bound is loose (17%
+            # below the B200 fleet on the 36-month benchmark), so the screened MILP's proof fails and
+            # it solves twice: 3.8 s against 1.6 s direct; the runner-ups together gain nothing.
+            res = solve_direct(model.prob, opts)
+            status, cost = res.status, (model.cost_value() if res.has_solution else None)
     if cost is None:
-        why = no_plan_reason(res.status, "cannot meet the demand alone (caps or budget)")
-        return RunnerUp(w, "accelerator", acc, None, res.status, None, None, why)
+        why = no_plan_reason(status, "cannot meet the demand alone (caps or budget)")
+        return RunnerUp(w, "accelerator", acc, None, status, None, None, why)
     delta = cost - base
     if delta <= 0.005:
         reason = "ties with the plan"
@@ -248,7 +267,7 @@ def _single_fleet(
         reason = f"an all-{acc} fleet costs {format_usd(delta)} more than the plan's mix of {', '.join(mix) or 'nothing'}"
     if others:
         reason += " (the other workloads as planned)"
-    return RunnerUp(w, "accelerator", acc, None, res.status, cost, delta, reason)
+    return RunnerUp(w, "accelerator", acc, None, status, cost, delta, reason)
 
 
 def service_no_candidates(svc: InferenceService, cands: Candidates, catalog: Catalog) -> list[DiagnosisItem]:

@@ -22,6 +22,7 @@ from planner.enums import CLOUD_TERMS, Precision, Term
 from planner.gc_pause import gc_paused
 from planner.model.prune import (
     COMMITTED_TERMS,
+    Dominated,
     ServiceTraits,
     ServingDomination,
     prune_committed_terms,
@@ -136,9 +137,22 @@ class Candidates:
     datacenter: DatacenterCatalog | None = None  # own-data-center servers and site, when enabled
     exclusions: list[Exclusion] = field(default_factory=list)
     pruned_terms: list[ServingDomination] = field(default_factory=list)  # serving columns dropped
+    dominated: list[Dominated] = field(default_factory=list)  # groups dropped, for every workload
 
     def excluded(self, workload: str) -> list[Exclusion]:
         return [e for e in self.exclusions if e.workload == workload]
+
+    def pruned_across(self, workload: str, keep: Callable[[OfferingGroup], bool]) -> bool:
+        """True when pruning dropped, for `workload`, a group or serving column that `keep` keeps
+        because of one it does not. Restricting the workload to `keep` in this model could then
+        miss the cheapest plan (the dominator is gone, and so is what it stood in for): such a
+        restriction must be re-planned from candidates generated with it."""
+        if any(keep(d.group) and not keep(d.by) for d in self.dominated):
+            return True
+        return any(
+            d.option.workload == workload and keep(d.option.group) and not keep(d.by.group)
+            for d in self.pruned_terms
+        )
 
 
 Verdict = tuple[str, str] | tuple[str, str, float]  # (code, reason[, best_days])
@@ -429,6 +443,7 @@ def generate_candidates(
             dominators=exclusions,
         )
         eligible += useless
+        cands.dominated = dominated
         for d in dominated:
             verdict = ("dominated", d.reason)  # built once: one group's reason serves every workload
             cands.exclusions += [_exclusion(w.name, d.group, verdict) for w in budget.workloads]
