@@ -59,7 +59,7 @@ from planner.whatif import (
     with_constraints,
     with_run,
 )
-from planner.workloads import Budget, InferenceService, TrainingRun
+from planner.workloads import MAX_DEADLINE_DAYS, Budget, InferenceService, TrainingRun
 
 # Duals below this (USD per constraint unit) are the objective's tie-break term, not a real price.
 ZERO_DUAL_USD = 1e-3
@@ -980,7 +980,8 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
     """Bisection (log scale) on one common stretch factor of every training deadline.
 
     The factor is searched up to the one that stretches the longest deadline to ten years (the
-    horizon grows with the deadlines, so the question is only "how long would it take").
+    horizon grows with the deadlines, so the question is only "how long would it take"),
+    doubling from 1x first.
     """
     runs = [w for w in budget.workloads if isinstance(w, TrainingRun)]
     if not runs:
@@ -998,10 +999,21 @@ def _deadline_search(budget: Budget, catalog: Catalog, opts: PlanOptions) -> lis
         cut_short |= status == "no_solution"  # out of time: not known to be infeasible
         return status in ("optimal", "feasible")
 
-    hi = 3652.5 / max(r.deadline_days for r in runs)  # the longest run stretched to ten years
-    if hi <= 1.0 or opts.out_of_time() or not feasible(hi):
+    top = MAX_DEADLINE_DAYS / max(r.deadline_days for r in runs)  # the longest run to ten years
+    # Double from 1x up to the top, then bisect: small stretches are small models (the horizon
+    # grows with the deadlines), so the usual answer (a stretch under 2x) never waits on a ten-year
+    # model; the top is probed only when nothing shorter works.
+    lo, hi = 1.0, None
+    while hi is None and lo < top:
+        if opts.out_of_time():
+            return []
+        f = min(top, 2 * lo)
+        if feasible(f):
+            hi = f
+        else:
+            lo = f
+    if hi is None:
         return []
-    lo = 1.0
     for _ in range(16):
         if opts.out_of_time():
             cut_short = True

@@ -21,6 +21,7 @@ import pytest
 
 import planner
 import planner.api
+import planner.explain
 import planner.model.solve
 from planner.cli import main
 from planner.errors import InputError, SolverError
@@ -212,17 +213,27 @@ def test_the_catalog_argument_takes_default_and_refuses_other_types(tmp_path):
             planner.plan(budget, catalog=bad, explain=False)
 
 
-def test_the_diagnosis_keeps_to_the_explanation_time_budget(tmp_path):
+def test_the_diagnosis_keeps_to_the_explanation_time_budget(tmp_path, monkeypatch):
     """100 instance-hours (4.17 days on one 8 x X1000 instance) in 2 days need two instances, and a
     cap allows one: the diagnosis finds the stretch (100 h / 48 h = 2.083x, to the bisection's 0.2%).
     With no time budget it stops at once and says so, rather than blaming no constraint."""
     two_days = TRAINING.replace("deadline_days: 30", "deadline_days: 2")
     path = budget_file(tmp_path, two_days, extra="constraints: {caps: [{max_gpus: 8}]}\n")
+    probed: list[float] = []
+    real = planner.explain.pipeline_cost
+
+    def spy(budget, catalog, opts):
+        probed.append(budget.workloads[0].deadline_days / 2)
+        return real(budget, catalog, opts)
+
+    monkeypatch.setattr(planner.explain, "pipeline_cost", spy)
     plan = planner.plan(load_budget(path), explain=False)
     assert plan.status == "infeasible"
     [stretch] = [d for d in plan.diagnosis if d.constraint == "deadline"]
     assert stretch.amount == pytest.approx(100 / 48, rel=3e-3) and stretch.amount >= 100 / 48
     assert "the search stopped" not in stretch.message
+    # Doubling from 1x: 2x fails, 4x works, then bisection between them; never the ten-year stretch.
+    assert probed[:2] == [2.0, 4.0] and max(probed) == 4.0
     rushed = planner.plan(load_budget(path), explain=False, explain_budget_s=0)
     assert [(d.constraint, d.message) for d in rushed.diagnosis] == [
         (
