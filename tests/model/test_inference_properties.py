@@ -284,15 +284,31 @@ def test_every_plan_keeps_spot_cap_floor_and_passes_the_verifier(rows, spec, mon
         assert set(plan.exclusions["code"]) <= {"latency", "memory", "dominated", "no_price"}
 
 
-@settings(SETTINGS, max_examples=8)
+@settings(SETTINGS, max_examples=60)
 @given(rows=offering_rows(max_size=4), spec=services(), months=st.integers(1, 6))
 def test_an_explained_service_plan_is_monotone(rows, spec, months):
     """Its what-ifs (spot, latency targets) and runner-ups (one accelerator only) move the cost the
-    way their change must: see test_training_properties.assert_explanation_is_monotone."""
+    way their change must (tinycat.assert_explanation_is_monotone), and each runner-up costs what
+    re-planning the service on its accelerator costs."""
     budget = Budget(name="prop", horizon_months=months, workloads=[InferenceService(**spec)])
     plan = planner.plan(budget, catalog=make_catalog(rows))
-    if plan.status != "infeasible":
-        assert_explanation_is_monotone(plan)
+    if plan.status == "infeasible":
+        return
+    assert_explanation_is_monotone(plan)
+    # A single-accelerator runner-up is what the user's own re-plan on that accelerator costs, even
+    # where the plan's pruning dropped some of its columns for another accelerator's.
+    for r in plan.runner_ups:
+        if r.status == "optimal":
+            own = planner.plan(
+                Budget(
+                    name="prop",
+                    horizon_months=months,
+                    workloads=[InferenceService(**{**spec, "accelerators": [r.label]})],
+                ),
+                catalog=make_catalog(rows),
+                explain=False,
+            )
+            assert r.cost_usd == pytest.approx(own.total_cost_usd, rel=2e-4, abs=1e-6), r
 
 
 # --------------------------------------------------------------------------- capacity >= demand from JSON
