@@ -235,13 +235,24 @@ def test_adding_an_offering_never_costs_more(rows, extra, spec, months):
     tpot=st.lists(st.sampled_from([None, 9.0, 12.0, 20.0, 40.0, 80.0]), min_size=2, max_size=2, unique=True),
 )
 def test_tighter_latency_never_costs_less(rows, spec, months, tpot):
-    """A tighter TPOT (None = no target) or an added TTFT never lowers the cost."""
+    """A tighter TPOT (None = no target) or an added TTFT never lowers the cost.
+
+    Whole instances under a spot share can be a knapsack HiGHS does not close (a 9 ms TPOT over a
+    request mix: 0.06% gap after 120 s): each solve gets 10 s, and the looser plan is compared by
+    its proven lower bound, which no tighter plan can undercut."""
     loose, tight = sorted(tpot, key=lambda t: -math.inf if t is None else -t)
-    plans = [solve(rows, {**spec, "tpot_ms": t}, months) for t in (loose, tight)]
-    assert no_more(cost(plans[0]), cost(plans[1])), (loose, tight, [cost(p) for p in plans])
+    plans = [solve(rows, {**spec, "tpot_ms": t}, months, time_limit_s=10.0) for t in (loose, tight)]
+    assert no_more(lower_bound(plans[0]), cost(plans[1])), (loose, tight, [cost(p) for p in plans])
     if spec["ttft_ms"] is None:
-        ttft = solve(rows, {**spec, "tpot_ms": loose, "ttft_ms": 300.0}, months)
-        assert no_more(cost(plans[0]), cost(ttft))
+        ttft = solve(rows, {**spec, "tpot_ms": loose, "ttft_ms": 300.0}, months, time_limit_s=10.0)
+        assert no_more(lower_bound(plans[0]), cost(ttft))
+
+
+def lower_bound(plan: planner.Plan) -> float:
+    """The cost the plan's optimum is proven not to undercut: its cost less the proven gap."""
+    if plan.status != "feasible":
+        return cost(plan)
+    return cost(plan) * (1 - (plan.solver.mip_gap or 0.0))
 
 
 # Found by this test: whole instances in 27 alike slots under a global spot share are a knapsack
