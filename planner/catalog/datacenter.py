@@ -342,13 +342,7 @@ class DatacenterCatalog(CatalogModel):
     @field_validator("servers")
     @classmethod
     def _unique_ids(cls, v: tuple[ServerConfig, ...]) -> tuple[ServerConfig, ...]:
-        first: dict[str, int] = {}
-        dupes = []
-        for i, server in enumerate(v):
-            j = first.setdefault(name_key(server.id), i)
-            if j != i:
-                dupes.append(f"servers[{i}] {server.id!r} repeats servers[{j}] {v[j].id!r}")
-        if dupes:
+        if dupes := _repeated_ids(v, "servers"):
             raise ValueError("duplicate server id: " + "; ".join(dupes))
         return v
 
@@ -543,13 +537,7 @@ class DatacenterOverrides(CatalogModel):
     @classmethod
     def _unique_extra_ids(cls, v: list[ServerConfig]) -> list[ServerConfig]:
         # Checked here, not when merging, so that the budget file reports it with its other problems.
-        first: dict[str, int] = {}
-        dupes = []
-        for i, server in enumerate(v):
-            j = first.setdefault(name_key(server.id), i)
-            if j != i:
-                dupes.append(f"extra_servers[{i}] {server.id!r} repeats extra_servers[{j}] {v[j].id!r}")
-        if dupes:
+        if dupes := _repeated_ids(v, "extra_servers"):
             raise ValueError(
                 "duplicate server id: " + "; ".join(dupes) + " (ids match ignoring case, '-', '_' and '.'): "
                 "give each server its own id"
@@ -734,3 +722,15 @@ def _validated(model: type[Any], values: Mapping[str, Any], source: str | None, 
         return model.model_validate(values)
     except ValidationError as exc:
         raise InputError(list(problems_from_validation(exc, source=source, prefix=prefix))) from None
+
+
+def _repeated_ids(servers: Sequence[ServerConfig], field: str) -> list[str]:
+    """'field[i] 'id' repeats field[j] 'id'' for each server whose id matches an earlier one's as
+    names match (ignoring case, '-', '_' and '.')."""
+    first: dict[str, int] = {}
+    out = []
+    for i, server in enumerate(servers):
+        j = first.setdefault(name_key(server.id), i)
+        if j != i:
+            out.append(f"{field}[{i}] {server.id!r} repeats {field}[{j}] {servers[j].id!r}")
+    return out
