@@ -692,6 +692,7 @@ def runner_ups(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) ->
                         None,
                         None,
                         f"every offering excluded; e.g. {example.group}: {example.reason}",
+                        exclusion=code,
                     )
                 )
             )

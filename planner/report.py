@@ -16,7 +16,12 @@ import pandas as pd
 from tabulate import tabulate
 
 from planner.io import json_text
-from planner.result import Plan, exclusion_summary
+from planner.result import (
+    Plan,
+    excluded_accelerators_sentence,
+    exclusion_summary,
+    runner_ups_by_workload,
+)
 from planner.units import format_count, format_usd
 
 _TERM_LABEL = {
@@ -301,13 +306,16 @@ def render_text(plan: Plan, fmt: str = "simple") -> str:
                     out.append(f"- {w.description}: {format_usd(w.cost_usd)} ({_signed(w.delta_usd)}{bound})")
         if plan.runner_ups:
             out.append(h("Runner-ups"))
-            for r in plan.runner_ups:
-                what = f"{r.kind} {r.label}"
-                if r.cost_usd is None:
-                    out.append(f"- {r.workload}, {what}: {r.status}: {r.reason}")
-                else:
-                    where = f" on {r.offering}" if r.offering else ""
-                    out.append(f"- {r.workload}, {what}: {format_usd(r.cost_usd)}{where}: {r.reason}")
+            for workload, compared, excluded in runner_ups_by_workload(plan.runner_ups):
+                for r in compared:
+                    what = f"{r.kind} {r.label}"
+                    if r.cost_usd is None:
+                        out.append(f"- {workload}, {what}: {r.status}: {r.reason}")
+                    else:
+                        where = f" on {r.offering}" if r.offering else ""
+                        out.append(f"- {workload}, {what}: {format_usd(r.cost_usd)}{where}: {r.reason}")
+                if excluded:
+                    out.append(f"- {workload}: {excluded_accelerators_sentence(excluded)}")
     excl = exclusion_summary(plan.exclusions)
     if excl:
         out.append(h("Excluded offerings"))

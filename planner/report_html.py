@@ -31,7 +31,13 @@ from planner.report import (
     tco_tables,
     workload_lines,
 )
-from planner.result import BindingConstraint, Plan, exclusion_summary
+from planner.result import (
+    BindingConstraint,
+    Plan,
+    excluded_accelerators_sentence,
+    exclusion_summary,
+    runner_ups_by_workload,
+)
 from planner.units import format_usd
 
 if TYPE_CHECKING:
@@ -390,18 +396,33 @@ def _plan_body(plan: Plan, level: int, prefix: str) -> tuple[str, list[tuple[str
                 _table(["change", "status", "cost", "vs the plan"], rows, numeric=(2, 3)),
             )
         if plan.runner_ups:
-            rows = [
-                [
-                    r.workload,
-                    f"{r.kind} {r.label}",
-                    r.status,
-                    _usd(r.cost_usd),
-                    _signed(r.delta_usd) if r.cost_usd is not None else "",
-                    r.offering or "",
-                    r.reason,
+            rows = []
+            for workload, compared, excluded in runner_ups_by_workload(plan.runner_ups):
+                rows += [
+                    [
+                        workload,
+                        f"{r.kind} {r.label}",
+                        r.status,
+                        _usd(r.cost_usd),
+                        _signed(r.delta_usd) if r.cost_usd is not None else "",
+                        r.offering or "",
+                        r.reason,
+                    ]
+                    for r in compared
                 ]
-                for r in plan.runner_ups
-            ]
+                if excluded:
+                    count = sum(len(v) for v in excluded.values())
+                    rows.append(
+                        [
+                            workload,
+                            f"{count} accelerators",
+                            "excluded",
+                            "",
+                            "",
+                            "",
+                            excluded_accelerators_sentence(excluded),
+                        ]
+                    )
             add(
                 "runner-ups",
                 "Runner-ups",

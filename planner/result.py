@@ -55,6 +55,8 @@ class RunnerUp:
     cost_usd: float | None
     delta_usd: float | None
     reason: str
+    # status "excluded": the exclusion code of most of the accelerator's offerings (Plan.exclusions)
+    exclusion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,31 @@ def exclusion_summary(exclusions: pd.DataFrame) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def runner_ups_by_workload(
+    runner_ups: list[RunnerUp],
+) -> list[tuple[str, list[RunnerUp], dict[str, list[str]]]]:
+    """Per workload, in the plan's order: its compared runner-ups, and the accelerators with no
+    offering it may use (status excluded) by exclusion code, so a report can fold those (often 40
+    and more per run on the bundled catalog) into one line whose detail is in the exclusions."""
+    out: dict[str, tuple[list[RunnerUp], dict[str, list[str]]]] = {}
+    for r in runner_ups:
+        compared, excluded = out.setdefault(r.workload, ([], {}))
+        if r.status == "excluded" and r.kind == "accelerator":
+            excluded.setdefault(r.exclusion or "other", []).append(r.label)
+        else:
+            compared.append(r)
+    return [(w, compared, dict(sorted(excluded.items()))) for w, (compared, excluded) in out.items()]
+
+
+def excluded_accelerators_sentence(excluded: dict[str, list[str]]) -> str:
+    """E.g. '3 other accelerators not compared, every offering excluded (by reason code, as in the
+    exclusions): dominated: GH200; provider: A10, A40'."""
+    count = sum(len(v) for v in excluded.values())
+    by_code = "; ".join(f"{code}: {', '.join(accs)}" for code, accs in excluded.items())
+    noun = "accelerator" if count == 1 else "accelerators"
+    return f"{count} other {noun} not compared, every offering excluded (by reason code, as in the exclusions): {by_code}"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -220,6 +220,8 @@ def test_gpt3_excluded_accelerators_name_their_own_cause_not_a_dominator(capsys)
     assert "dominated by" not in excluded["RTX-PRO-6000"]
     # GH200: every offering is dominated (by H200 ones in the plan's candidates), so that is its cause.
     assert "dominated by" in excluded["GH200"] and "H200 instance at least as capable" in excluded["GH200"]
+    codes = {r["label"]: r["exclusion"] for r in out["runner_ups"] if r["status"] == "excluded"}
+    assert codes["GH200"] == "dominated" and codes["RTX-6000-ADA"] == "memory"
 
 
 def test_gpt3_flops_price_is_the_chosen_instance_hour_per_eflop(capsys, catalog):
@@ -323,6 +325,25 @@ def test_two_runs_table(capsys):
     assert "1-year commitment" in text
     line = next(x for x in text.splitlines() if x.startswith("pretrain-a,pretrain-b"))
     assert "commitment" in line and "12.00" in line and "%" in line
+
+
+def test_two_runs_table_folds_the_excluded_runner_ups_into_one_line_per_run(capsys):
+    """The JSON lists each of the 46 accelerators the allow-lists exclude per run; the report says
+    so once per run, by reason code (the exclusions section gives an example of each)."""
+    out = plan_json("two-runs-commitment", capsys)
+    excluded = [r for r in out["runner_ups"] if r["status"] == "excluded"]
+    assert len(excluded) == 2 * 46
+    assert {r["exclusion"] for r in excluded} == {"accelerator", "price_scope", "provider"}
+    assert {r["exclusion"] for r in out["runner_ups"] if r["status"] != "excluded"} == {None}
+    text = planned("two-runs-commitment", "table", capsys)[1]
+    section = text.split("\nRunner-ups\n")[1].split("\nExcluded offerings\n")[0]
+    lines = [x for x in section.splitlines() if x.startswith("- ")]
+    assert len(lines) == 4  # per run: the provider runner-up, then the folded line
+    folded = [x for x in lines if "not compared" in x]
+    assert [x.split(":")[0] for x in folded] == ["- pretrain-a", "- pretrain-b"]
+    assert "46 other accelerators not compared" in folded[0]
+    assert "price_scope: P100, P4; provider: A10, " in folded[0]
+    assert "every offering excluded; e.g." not in section  # the per-accelerator sentences: JSON only
 
 
 # --------------------------------------------------------------------------- infeasible-budget
