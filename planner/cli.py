@@ -49,12 +49,15 @@ _years = _typed(parse_years, "duration")  # the forms datacenter.yaml accepts: 5
 
 # Upper bounds on the estimate flags: far beyond any real input, low enough that no product of them
 # overflows a float (the largest, 6 x params x tokens = 6e33 FLOP, is finite) or prints 300 digits.
-PARAMS_MAX = 1e15  # the largest published models have ~1-2T parameters
-TOKENS_MAX = 1e18  # the largest published training sets have ~15-36T tokens (Llama 3: 15T)
+# Sources of the figures: Switch-C, 1.6T parameters (Fedus et al. 2021, arXiv:2101.03961); Llama 3,
+# 15T tokens (Dubey et al. 2024, arXiv:2407.21783); Qwen3, 36T tokens (Yang et al. 2025,
+# arXiv:2505.09388); Llama 4 Scout, a 10M-token context (Meta, "The Llama 4 herd", 2025-04-05).
+PARAMS_MAX = 1e15  # the largest published models have ~1-2T parameters (Switch-C: 1.6T)
+TOKENS_MAX = 1e18  # the largest published training sets have ~15-36T tokens (Llama 3: 15T, Qwen3: 36T)
 GPUS_MAX = 10_000_000  # the largest clusters built hold a few hundred thousand GPUs
 REQUEST_TOKENS_MAX = 1e8  # the longest context windows hold ~1e7 tokens (Llama 4 Scout: 10M)
 LATENCY_MS_MAX = 86_400_000.0  # one day per token: a target beyond that is no target
-PRICE_MAX = 10_000.0  # USD per GPU-hour; list prices are below ~$20
+PRICE_MAX = 10_000.0  # USD per GPU-hour; the bundled catalog's dearest is $19.33 (GCP B200, on demand)
 WATTS_MAX = 1e10  # 10 GW; the largest announced AI campuses draw a few GW
 YEARS_MAX = 50.0  # longer than any server or facility life that gets amortized
 USD_PER_KWH_MAX = 100.0  # electricity costs well under 1 USD/kWh almost everywhere
