@@ -1,8 +1,9 @@
 """Independent verifier: re-check a plan against the catalog and the workloads, without the solver.
 
 It reads only the plan's rows and stated clusters, the catalog and the budget, and recomputes from
-planner.compute: FLOPs delivered, memory fit, deadline, spot share, commitment capacity, caps,
-budget and every row's cost from catalog prices. It shares no code with the model builder, so a bug
+planner.compute: FLOPs delivered, memory fit, deadline and window, spot share, commitment capacity,
+caps, budget, allow-lists and terms, the own site's lead time and power, and every row's cost from
+catalog prices. It shares no code with the model builder, so a bug
 there shows up here as a failed check.
 """
 
@@ -21,7 +22,7 @@ from planner.catalog.schema import Offering
 from planner.enums import Term
 from planner.model.candidates import OWN_DC_PROVIDER, datacenter_catalog, datacenter_groups
 from planner.model.serving import load_throughput_table, service_arch
-from planner.model.timeline import build_timeline
+from planner.model.timeline import Timeline, build_timeline
 from planner.result import Check, Plan, Verification
 from planner.units import HOURS_PER_DAY, HOURS_PER_MONTH, format_usd
 from planner.workloads import Budget, InferenceService, TrainingRun
@@ -63,14 +64,19 @@ def verify_plan(plan: Plan, budget: Budget, catalog: Catalog) -> Verification:
     index = _Offerings(catalog, budget)
     rows = cast(list[dict[str, Any]], plan.allocations.to_dict(orient="records"))
     serving = cast(list[dict[str, Any]], plan.serving.to_dict(orient="records"))
+    usage = cast(list[dict[str, Any]], plan.usage.to_dict(orient="records"))
+    ver.checks += _check_rows_sane(rows, serving, usage, budget)
     ver.checks += _check_costs(plan, rows, serving, budget, catalog, index)
+    ver.checks += _check_terms(rows, budget)
+    ver.checks += _check_datacenter(rows, index)
     by_name = {w["name"]: w for w in plan.workloads}
+    timeline = build_timeline(budget)
     for w in budget.workloads:
         if isinstance(w, TrainingRun):
             ver.checks += _check_training(w, by_name.get(w.name), rows, budget, catalog, index)
+            ver.checks += _check_training_window(w, by_name.get(w.name), rows, usage, timeline)
         elif isinstance(w, InferenceService):
             ver.checks += _check_service(w, by_name.get(w.name), rows, serving, budget, catalog, index)
-    usage = cast(list[dict[str, Any]], plan.usage.to_dict(orient="records"))
     ver.checks += _check_commitments(rows, usage)
     ver.checks += _check_caps(plan, rows, budget, catalog)
     return ver
@@ -119,6 +125,12 @@ def _check_costs(
         if price is None:
             bad.append(f"{offering.key} has no {term.value} price")
             continue
+        if row["row_type"] in ("rent", "commitment") and not math.isclose(
+            row["price_per_hour_usd"], price, rel_tol=1e-9, abs_tol=1e-9
+        ):
+            bad.append(
+                f"{offering.key} {term.value}: price {row['price_per_hour_usd']:.2f} != {price:.2f} in the catalog"
+            )
         if row["row_type"] == "commitment":
             months = term.term_months or 0
             if budget.constraints.credit_reserved_beyond_horizon:
@@ -369,6 +381,24 @@ def _check_service(
             "; ".join(latency_bad[:3]) or "ok",
         )
     )
+    used = {
+        (r["provider"], r["region"], r["instance_type"], r.get("zones") or ""): r
+        for r in [*rows, *serving]
+        if r["workload"] == svc.name and r.get("row_type", "rent") in ("rent", "draw")
+    }
+    outside = []
+    for r in used.values():
+        found = index.find(r)
+        if found is not None:
+            acc_id = catalog.accelerator(found.accelerator).id
+            outside += _allow_list_problems(svc.accelerators, acc_id, catalog, found, budget)
+    checks.append(
+        Check(
+            f"{name}: allowed offerings",
+            not outside,
+            "; ".join(sorted(set(outside))[:3]) or f"{len(used)} used",
+        )
+    )
     rho = compute.DEFAULT_SPOT_OVERHEAD
     instances: dict[tuple[str, str, str, int, int], float] = defaultdict(float)
     held: dict[tuple[str, str, int, int], float] = defaultdict(float)  # non-spot, by option and kind
@@ -525,6 +555,14 @@ def _check_training(
     cluster = summary["cluster"]
     types = {(r["provider"], r["region"], r["instance_type"]) for r in mine}
     checks = [Check(f"{name}: one homogeneous cluster", len(types) == 1, f"{len(types)} offering(s) used")]
+    listed = sum(r["instances"] for r in mine)
+    checks.append(
+        Check(
+            f"{name}: rows match the cluster",
+            math.isclose(listed, cluster["instances"], rel_tol=1e-6, abs_tol=1e-6),
+            f"rows add up to {listed:g} instances, the cluster has {cluster['instances']}",
+        )
+    )
     offering = index.find(mine[0])
     if offering is None:
         return [*checks, Check(f"{name}: offering in catalog", False, str(types))]
@@ -747,3 +785,140 @@ def _check_caps(plan: Plan, rows: list[dict[str, Any]], budget: Budget, catalog:
                     worst = max(worst, held.get(m, 0.0) + trained + load.get((m, k), 0.0))
         checks.append(Check(label, _close_or_below(worst, limit), f"peak {worst:,.1f} of {limit:,} GPUs"))
     return checks
+
+
+def _check_rows_sane(
+    rows: list[dict[str, Any]],
+    serving: list[dict[str, Any]],
+    usage: list[dict[str, Any]],
+    budget: Budget,
+) -> list[Check]:
+    """No negative quantity anywhere (a negative row would lower the total while every price still
+    matches), and every row belongs to a workload of the budget (or to the own site)."""
+    names = {w.name for w in budget.workloads}
+    bad = []
+    tables = (
+        (rows, ("instances", "gpus", "gpu_hours", "cost_usd")),
+        (serving, ("tokens_per_s",)),
+        (usage, ("instances", "instance_hours")),
+    )
+    for table, fields in tables:
+        for r in table:
+            for f in fields:
+                if not _missing(r.get(f)) and r[f] < -1e-6:
+                    bad.append(f"negative {f} {r[f]:g} in a row of {r['workload']}")
+    for r in rows:
+        owners = set(str(r["workload"]).split(","))
+        if r["row_type"] != "site" and not owners <= names:
+            bad.append(f"row of unknown workload {r['workload']!r}")
+    return [Check("rows are non-negative and named", not bad, "; ".join(bad[:3]) or f"{len(rows)} rows")]
+
+
+# Terms each row type may carry: rented hours are paid per hour; commitments and own servers are
+# bought ahead (commitment/purchase rows) and drawn on (draw rows) (docs/output.md, row_type).
+_ROW_TERMS = {
+    "rent": {Term.ON_DEMAND, Term.SPOT},
+    "draw": {Term.RESERVED_1Y, Term.RESERVED_3Y, Term.OWN_DC},
+    "commitment": {Term.RESERVED_1Y, Term.RESERVED_3Y},
+    "purchase": {Term.OWN_DC},
+}
+
+
+def _check_terms(rows: list[dict[str, Any]], budget: Budget) -> list[Check]:
+    """Every row's term fits its row type and is one constraints.terms allows (default: all)."""
+    allowed = set(budget.constraints.terms) if budget.constraints.terms is not None else set(Term)
+    bad = []
+    for r in rows:
+        fits = _ROW_TERMS.get(r["row_type"])
+        if fits is None:
+            continue  # egress and site rows carry no purchase term
+        term = Term(r["term"]) if r["term"] in {t.value for t in Term} else None
+        if term is None or term not in fits:
+            bad.append(f"{r['row_type']} row of {r['workload']} on term {r['term']}")
+        elif term not in allowed:
+            bad.append(f"term {term.value} not allowed ({r['row_type']} row of {r['workload']})")
+    return [Check("terms allowed", not bad, "; ".join(sorted(set(bad))[:3]) or "ok")]
+
+
+def _check_datacenter(rows: list[dict[str, Any]], index: _Offerings) -> list[Check]:
+    """Own servers arrive only after the site's lead time, and the servers held in any month draw
+    no more rated power than the site's max_site_kw (the model's site_kw and site_max rows)."""
+    purchases = [r for r in rows if r["row_type"] == "purchase"]
+    dc = index.datacenter
+    if not purchases:
+        return []
+    if dc is None:
+        return [
+            Check("own data center: lead time and site power", False, "servers bought, but no data center")
+        ]
+    servers = {srv.id: srv for srv in dc.servers}
+    lead, limit = dc.site.lead_time_months, dc.site.max_site_kw
+    bad = []
+    kw: dict[int, float] = defaultdict(float)
+    for r in purchases:
+        start = int(r["start_month"])
+        if start < lead:
+            bad.append(f"{r['instance_type']} bought for month {start}, before the {lead}-month lead time")
+        for m in range(start, start + round(r["months"])):
+            kw[m] += (
+                servers[r["instance_type"]].power_kw * r["instances"]
+                if r["instance_type"] in servers
+                else 0.0
+            )
+    if limit:
+        bad += [
+            f"month {m}: {v:,.1f} kW > max_site_kw {limit:,.1f}"
+            for m, v in sorted(kw.items())
+            if not _close_or_below(v, limit)
+        ]
+    return [Check("own data center: lead time and site power", not bad, "; ".join(bad[:3]) or "ok")]
+
+
+_SAME_HOUR = 1e-6
+
+
+def _check_training_window(
+    run: TrainingRun,
+    summary: dict[str, Any] | None,
+    rows: list[dict[str, Any]],
+    usage: list[dict[str, Any]],
+    timeline: Timeline,
+) -> list[Check]:
+    """Every hour of the run falls in its window [start_month, start + deadline), no time segment
+    holds more than the cluster's instances, and the segments add up to the rows' hours."""
+    name = f"training {run.name}"
+    if summary is None or not summary.get("cluster"):
+        return []  # _check_training reports it
+    instances = int(summary["cluster"]["instances"])
+    gpi = int(summary["cluster"]["gpus"]) // max(instances, 1)
+    start_h = run.start_month * HOURS_PER_MONTH
+    end_h = start_h + run.deadline_days * HOURS_PER_DAY
+    per_segment: dict[int, float] = defaultdict(float)
+    for u in usage:
+        if u["workload"] == run.name and _missing(u["slice"]):
+            per_segment[int(u["segment"])] += u["instance_hours"]
+    bad = []
+    for sg, hours in sorted(per_segment.items()):
+        if not 0 <= sg < len(timeline.segments):
+            bad.append(f"segment {sg} is not in the timeline")
+            continue
+        seg = timeline.segments[sg]
+        if seg.start_hour < start_h - _SAME_HOUR or seg.end_hour > end_h + _SAME_HOUR:
+            bad.append(
+                f"{hours:,.1f} instance-hours in hours {seg.start_hour:g}-{seg.end_hour:g}, outside {start_h:g}-{end_h:g}"
+            )
+        elif not _close_or_below(hours, instances * seg.hours):
+            bad.append(f"segment {sg}: {hours / seg.hours:.2f} instances > {instances} in the cluster")
+    mine = [r for r in rows if r["workload"] == run.name and r["row_type"] in ("rent", "draw")]
+    rows_h = sum(r["gpu_hours"] for r in mine) / max(gpi, 1)
+    used_h = sum(per_segment.values())
+    if not math.isclose(rows_h, used_h, rel_tol=1e-6, abs_tol=1e-3):
+        bad.append(f"segments hold {used_h:,.1f} of the rows' {rows_h:,.1f} instance-hours")
+    early = [r for r in mine if int(r["start_month"]) < run.start_month]
+    if early:
+        bad.append(f"rows start in month {int(early[0]['start_month'])}, before month {run.start_month}")
+    return [
+        Check(
+            f"{name}: runs within its window", not bad, "; ".join(bad[:3]) or f"{len(per_segment)} segments"
+        )
+    ]
