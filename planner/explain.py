@@ -42,9 +42,10 @@ from planner.model.solve import fixed_lp_duals, solve, solve_direct
 from planner.model.timeline import build_timeline
 from planner.model.training import EFLOP
 from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
-from planner.units import HOURS_PER_DAY, format_count, format_usd
+from planner.units import DAYS_PER_MONTH, HOURS_PER_DAY, format_count, format_usd
 from planner.whatif import (
     HELD_NOTE,
+    NOT_SOLVED,
     fix_rest,
     modified,
     no_plan_reason,
@@ -457,16 +458,33 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
 
         out.append(job)
 
+    # Deadlines move inside the plan's horizon: one derived from the workloads (no horizon_months)
+    # would move with the deadline, and every service's months with it (a shorter deadline would
+    # read as cheaper by the months of serving it drops). With training runs only, a derived
+    # horizon moves as in the user's own re-plan (two-runs-commitment: pretrain-b's +25% ends in
+    # month 12.2 of a 12-month plan).
+    services = any(isinstance(w, InferenceService) for w in budget.workloads)
+    derived = budget.horizon_months is None and not services
+    same_horizon = budget if derived else modified(budget, horizon_months=model.timeline.months)
     for run in budget.workloads:
         if isinstance(run, TrainingRun):
             for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
                 days = run.deadline_days * factor
-                replan_one(
-                    f"deadline:{run.name}:{label}",
-                    f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})",
-                    with_run(budget, run.name, deadline_days=days),
-                    run.name,
+                name = f"deadline:{run.name}:{label}"
+                description = (
+                    f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})"
                 )
+                end = run.start_month + days / DAYS_PER_MONTH
+                if not derived and end > model.timeline.months + 1e-9:
+                    # The model cuts the window at the horizon: it would plan the old deadline under
+                    # the new one's name (and the budget validator rejects such a run).
+                    why = (
+                        f" (not planned: the run would end in month {end:.2f}, past the horizon of "
+                        f"{model.timeline.months} months; raise horizon_months to see this)"
+                    )
+                    out.append(Ready(WhatIf(name, description + why, NOT_SOLVED, None, None)))
+                    continue
+                replan_one(name, description, with_run(same_horizon, run.name, deadline_days=days), run.name)
     c = budget.constraints
     if c.budget_usd is not None and "budget" in model.constraints:
         for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
@@ -741,7 +759,13 @@ def _runner_up(
     pruned_across = model.candidates.pruned_across(w, keep)
     replan = kind == "accelerator" and pruned_across
     if not replan and not any(keep(o.group) for o in model.options(w)):
-        return RunnerUp(w, kind, label, None, "excluded", None, None, "no candidate offering")
+        why = "no candidate offering"
+        if pruned_across:  # a provider's: what it keeps was pruned for the chosen provider's offerings
+            why = (
+                f"every offering off {label.removeprefix('not ')} was pruned as dominated by one of its "
+                "own (at least as capable, no dearer on any term): a plan off it, if any, costs no less"
+            )
+        return RunnerUp(w, kind, label, None, "excluded", None, None, why)
     if opts.out_of_time():
         return not_solved_runner_up(w, kind, label, opts)
     if replan:

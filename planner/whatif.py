@@ -176,20 +176,20 @@ def hold_planned(old: Model, new: Model, workload: str, exact: bool) -> bool:
     """Hold, in the freshly built `new`, every workload other than `workload` at its plan in the
     solved `old`: training runs on their clusters (option and size; their hours may move between
     terms and segments, which a changed timeline renumbers), services at their instances and
-    floors per month and slice (exact=False: at least those, never cheaper), commitments at least
-    as bought. False when a planned choice has no variable in `new` (nothing is held then)."""
+    floors per month and slice (exact=False: at least those, never cheaper). Commitments are free:
+    the held draws keep what they need. False when a planned choice has no variable in `new` (nothing is held then)."""
     fixes: list[tuple[pulp.LpVariable, float, bool]] = []  # (variable, value, also its upper bound)
     pairs: list[tuple[dict[Any, Any], dict[Any, Any], bool]] = [
         (old.y, new.y, True),
         (old.n, new.n, True),
         (old.u, new.u, exact),
         (old.f, new.f, exact),
-        (old.r, new.r, False),
     ]
+    # Commitments are not held: the held workloads' draws need what they need (pool rows), and
+    # what only `workload` drew on may go.
     for before, after, fix in pairs:
-        commitments = before is old.r  # keyed by offering group, not by workload
         for key, v in before.items():
-            if not commitments and key[0] == workload:
+            if key[0] == workload:
                 continue
             value = float(v.value() or 0.0)
             target = after.get(key)
@@ -198,12 +198,12 @@ def hold_planned(old: Model, new: Model, workload: str, exact: bool) -> bool:
                     return False
                 continue
             fixes.append((target, value, fix))
-        if not commitments:  # options the held workloads did not have stay unused
-            fixes += [
-                (t, 0.0, True)
-                for key, t in after.items()
-                if key[0] != workload and key not in before and isinstance(t, pulp.LpVariable)
-            ]
+        # options the held workloads did not have stay unused
+        fixes += [
+            (t, 0.0, True)
+            for key, t in after.items()
+            if key[0] != workload and key not in before and isinstance(t, pulp.LpVariable)
+        ]
     for v, value, fix in fixes:
         v.lowBound = round(value) if v.cat == pulp.LpInteger else value
         if fix:
@@ -254,8 +254,9 @@ def resolve(model: Model, opts: PlanOptions, warm_start: bool = True) -> tuple[S
 
 def fix_rest(model: Model, workload: str) -> None:
     """Hold every other workload at the plan (inside `preserved`): its clusters, hours, instances
-    and floors fixed, commitments kept at least as bought (the workload may add to them or draw on
-    what the others leave idle)."""
+    and floors fixed. Commitments are free: the others' fixed draws keep what they need (pool
+    rows), the workload may add to them, draw on what the others leave idle, or drop what only it
+    drew on."""
     fixed: list[pulp.LpVariable] = []
     fixed += [v for (w, _), v in model.y.items() if w != workload]
     fixed += [v for (w, _), v in model.n.items() if w != workload]
@@ -268,12 +269,15 @@ def fix_rest(model: Model, workload: str) -> None:
         v.lowBound = v.upBound = v.varValue or 0.0
     drawable = _drawable_groups(model, workload)
     for (g, _, _), v in model.r.items():
-        v.lowBound = round(v.varValue or 0.0)
+        # Commitments are not a workload's: the others' draws are fixed, so the pool rows keep
+        # what they need; what only `workload` drew on may go (held at the plan, its runner-up
+        # would pay for capacity it no longer uses).
+        v.lowBound = 0
         if g not in drawable:
             # Only the others draw on g, and their draws are fixed: a purchase beyond the plan's
             # would be pure cost. Held, so the solver does not carry thousands of such columns
             # (the 36-month benchmark's B200 runner-up: 5,000 integers left after presolve).
-            v.upBound = v.lowBound
+            v.upBound = round(v.varValue or 0.0)
 
 
 def _drawable_groups(model: Model, workload: str) -> set[str]:

@@ -317,6 +317,12 @@ def test_two_runs_share_a_one_year_commitment(capsys, catalog):
     assert out["total_cost_usd"] < 2 * alone
     drawn = sum(u["instance_hours"] for u in out["usage"] if u["term"] == "reserved_1y")
     assert drawn * offering.gpus_per_instance == pytest.approx(used)
+    # Training runs only, no horizon_months: pretrain-b's +25% deadline ends in month 12.2, past
+    # the derived 12 months, and is planned on the horizon it derives, as the user's re-plan is.
+    deadlines = {w["name"]: w["status"] for w in out["what_ifs"] if w["name"].startswith("deadline:")}
+    assert deadlines == {
+        f"deadline:{r}:{d}": "optimal" for r in ("pretrain-a", "pretrain-b") for d in ("+25%", "-25%")
+    }
 
 
 def test_two_runs_table(capsys):

@@ -15,10 +15,11 @@ HELD = " (other workloads as planned)"
 
 def two_runs() -> tuple[Budget, planner.Catalog]:
     """`pretrain` as in test_short_deadline_forces_a_larger_cluster_in_a_higher_tier (1 day: the
-    64-GPU tier) and an independent `later` run in month 2 on the same offering."""
+    64-GPU tier) and an independent `later` run in month 2 on the same offering (4 months: its
+    +25% deadline ends in month 3.23)."""
     cat = catalog(offering("alpha", "x8", "X1000", X_PRICE))
     runs = [run("pretrain", deadline_days=1), run("later", deadline_days=30, start_month=2)]
-    return Budget(name="two", horizon_months=3, workloads=runs), cat
+    return Budget(name="two", horizon_months=4, workloads=runs), cat
 
 
 def test_deadline_what_if_holds_the_other_run_and_prices_this_one_alone():
