@@ -42,7 +42,7 @@ from planner.model.solve import fixed_lp_duals, solve, solve_direct
 from planner.model.timeline import build_timeline
 from planner.model.training import EFLOP
 from planner.result import BindingConstraint, DiagnosisItem, Plan, RunnerUp, WhatIf
-from planner.units import DAYS_PER_MONTH, HOURS_PER_DAY, format_count, format_usd
+from planner.units import HOURS_PER_DAY, format_count, format_usd
 from planner.whatif import (
     HELD_NOTE,
     NOT_SOLVED,
@@ -465,7 +465,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
     # month 12.2 of a 12-month plan).
     services = any(isinstance(w, InferenceService) for w in budget.workloads)
     derived = budget.horizon_months is None and not services
-    same_horizon = budget if derived else modified(budget, horizon_months=model.timeline.months)
+    deadline_base = budget if derived else modified(budget, horizon_months=model.timeline.months)
     for run in budget.workloads:
         if isinstance(run, TrainingRun):
             for factor, label in ((1.25, "+25%"), (0.75, "-25%")):
@@ -474,7 +474,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
                 description = (
                     f"deadline of {run.name} {label} ({days:.1f} days instead of {run.deadline_days:g})"
                 )
-                end = run.start_month + days / DAYS_PER_MONTH
+                end = run.model_copy(update={"deadline_days": days}).end_month
                 if not derived and end > model.timeline.months + 1e-9:
                     # The model cuts the window at the horizon: it would plan the old deadline under
                     # the new one's name (and the budget validator rejects such a run).
@@ -484,7 +484,7 @@ def what_ifs(model: Model, plan: Plan, catalog: Catalog, opts: PlanOptions) -> l
                     )
                     out.append(Ready(WhatIf(name, description + why, NOT_SOLVED, None, None)))
                     continue
-                replan_one(name, description, with_run(same_horizon, run.name, deadline_days=days), run.name)
+                replan_one(name, description, with_run(deadline_base, run.name, deadline_days=days), run.name)
     c = budget.constraints
     if c.budget_usd is not None and "budget" in model.constraints:
         for factor, label in ((1.25, "+25%"), (0.75, "-25%")):

@@ -822,6 +822,7 @@ _ROW_TERMS = {
     "commitment": {Term.RESERVED_1Y, Term.RESERVED_3Y},
     "purchase": {Term.OWN_DC},
 }
+_TERMS_BY_VALUE = {t.value: t for t in Term}
 
 
 def _check_terms(rows: list[dict[str, Any]], budget: Budget) -> list[Check]:
@@ -832,7 +833,7 @@ def _check_terms(rows: list[dict[str, Any]], budget: Budget) -> list[Check]:
         fits = _ROW_TERMS.get(r["row_type"])
         if fits is None:
             continue  # egress and site rows carry no purchase term
-        term = Term(r["term"]) if r["term"] in {t.value for t in Term} else None
+        term = _TERMS_BY_VALUE.get(r["term"])
         if term is None or term not in fits:
             bad.append(f"{r['row_type']} row of {r['workload']} on term {r['term']}")
         elif term not in allowed:

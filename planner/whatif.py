@@ -177,7 +177,8 @@ def hold_planned(old: Model, new: Model, workload: str, exact: bool) -> bool:
     solved `old`: training runs on their clusters (option and size; their hours may move between
     terms and segments, which a changed timeline renumbers), services at their instances and
     floors per month and slice (exact=False: at least those, never cheaper). Commitments are free:
-    the held draws keep what they need. False when a planned choice has no variable in `new` (nothing is held then)."""
+    the held draws keep what they need. False when a planned choice has no variable in `new`
+    (nothing is held then)."""
     fixes: list[tuple[pulp.LpVariable, float, bool]] = []  # (variable, value, also its upper bound)
     pairs: list[tuple[dict[Any, Any], dict[Any, Any], bool]] = [
         (old.y, new.y, True),
